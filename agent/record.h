@@ -1,0 +1,69 @@
+/* record.h - what flows between the modules of the agent: an observation
+ * drained from the kernel (fe_obs) and a flow record ready to encode
+ * (fe_record). Pure data; no BPF, no sockets.
+ */
+#ifndef FE_RECORD_H
+#define FE_RECORD_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "flowexp.h"
+
+/* One kernel flow entry with its per-CPU values combined and its times
+ * converted to UNIX milliseconds.
+ */
+struct fe_obs {
+	struct fe_flow_key key;
+	uint64_t packets;
+	uint64_t octets;
+	uint64_t first_ms;
+	uint64_t last_ms;
+	uint16_t tcp_flags;
+	uint8_t tos;
+	uint8_t ttl_min;
+	uint8_t ttl_max;
+	uint8_t vflags; /* FE_VAL_* */
+	uint32_t flow_label;
+};
+
+/* One direction of a record. Counters are deltas since the flow's last
+ * export; start_ms is the true start of this direction of the flow.
+ */
+struct fe_rec_dir {
+	uint64_t packets;
+	uint64_t octets;
+	uint64_t start_ms;
+	uint64_t end_ms;
+	uint32_t in_if;  /* ingressInterface */
+	uint32_t out_if; /* egressInterface (0: unknown/local) */
+	uint16_t tcp_flags;
+	uint16_t icmp_type_code; /* type << 8 | code, ICMP only */
+	uint8_t flow_dir;        /* flowDirection: FE_DIR_INGRESS/EGRESS */
+	uint8_t tos;
+	uint8_t ttl_min;
+	uint8_t ttl_max;
+	uint32_t flow_label;
+};
+
+/* A flow record. Addresses network order (IPv4 in the first 4 bytes),
+ * ports host order. For a biflow (has_rev) the addresses and ports are the
+ * initiator's: src is the initiator, fwd is initiator->responder and rev
+ * responder->initiator. For a uniflow, src/dst/ports are those of fwd's
+ * packets and rev is unused.
+ */
+struct fe_record {
+	uint8_t family; /* 4 or 6 */
+	uint8_t proto;
+	uint8_t end_reason; /* flowEndReason: 1 idle .. 5 lack of resources */
+	uint8_t biflow_dir; /* biflowDirection: 0 arbitrary, 1 initiator */
+	uint16_t sport;
+	uint16_t dport;
+	uint16_t vlan;
+	bool has_rev;
+	uint8_t src[16];
+	uint8_t dst[16];
+	struct fe_rec_dir fwd;
+	struct fe_rec_dir rev;
+};
+
+#endif
