@@ -1,0 +1,43 @@
+/* ie.h - the IPFIX information element registry (IANA names and types). */
+#ifndef FE_IE_H
+#define FE_IE_H
+#include <stdbool.h>
+#include <stdint.h>
+
+#define IPFIX_PEN_REVERSE 29305 /* RFC 5103 reverse information elements */
+#define IE_VARLEN 65535
+
+enum ie_type {
+	IE_T_OCTETS, /* octetArray */
+	IE_T_U8,
+	IE_T_U16,
+	IE_T_U32,
+	IE_T_U64,
+	IE_T_I32,
+	IE_T_IPV4,
+	IE_T_IPV6,
+	IE_T_MAC,
+	IE_T_STRING,
+	IE_T_BOOL,
+	IE_T_SEC,  /* dateTimeSeconds */
+	IE_T_MS,   /* dateTimeMilliseconds */
+	IE_T_US,   /* dateTimeMicroseconds (NTP) */
+	IE_T_NS,   /* dateTimeNanoseconds (NTP) */
+	IE_T_FLOAT64,
+};
+
+struct ie_def {
+	uint16_t id;
+	const char *name; /* exactly as IANA spells it */
+	enum ie_type type;
+	uint16_t len;    /* default length on the wire; IE_VARLEN for variable */
+	bool reversible; /* RFC 5103: has a reverse twin (counters, flags, times) */
+	bool exportable; /* flowexp can fill it from a struct fe_record */
+};
+
+/* Lookups return NULL when the element is not in the registry. Names match
+ * case-insensitively. */
+const struct ie_def *ie_by_name(const char *name);
+const struct ie_def *ie_by_id(uint16_t id);
+
+#endif
