@@ -1,0 +1,96 @@
+/* meter.h - the pinned meter set: load/pin/reuse the BPF meters, attach and
+ * detach them, swap and drain their flow maps. The only module that knows
+ * about the skeleton.
+ */
+#ifndef FE_METER_H
+#define FE_METER_H
+#include <stdbool.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "flowexp.h"
+
+#define FE_DEFAULT_PIN_PATH "/sys/fs/bpf/flowexp"
+
+enum meter_ingress { METER_INGRESS_NONE, METER_INGRESS_XDP, METER_INGRESS_TC };
+
+struct meter;
+
+/* Opens the meter set pinned at pin_path. When nothing is pinned there and
+ * create is set, loads the programs and pins programs and maps (mounting
+ * bpffs on /sys/fs/bpf first when needed); max_flows sizes the flow maps.
+ * Returns NULL with errno set (ENOENT: nothing pinned and !create).
+ */
+struct meter *meter__open(const char *pin_path, unsigned int max_flows,
+			  bool create);
+void meter__close(struct meter *m);
+unsigned int meter__max_flows(const struct meter *m);
+
+/* Attaches the egress meter (TCX, else clsact) and, unless ing is NONE, an
+ * ingress meter to the device in the current network namespace. Attaching
+ * what is already attached is a no-op. xdp_skb selects generic XDP.
+ */
+int meter__attach(struct meter *m, const char *ifname,
+		  enum meter_ingress ing, bool xdp_skb);
+/* Removes every hook of this meter set from the device (by name or, when
+ * the device is gone, by ifindex). Missing hooks are not an error.
+ */
+int meter__detach(struct meter *m, const char *ifname, int ifindex);
+
+struct meter_attachment {
+	int ifindex;
+	char ifname[16];
+	bool egress;	     /* tc egress meter present */
+	bool ingress_tc;     /* tc ingress meter present */
+	bool ingress_xdp;    /* XDP meter present */
+	const char *tc_kind; /* "tcx" or "clsact" */
+	const char *xdp_mode; /* "native", "skb", ... */
+};
+/* Lists this meter set's hooks on the devices of the current netns; returns
+ * how many were written to out (at most max) or -errno.
+ */
+int meter__attachments(struct meter *m, struct meter_attachment *out,
+		       int max);
+/* Detaches from every device of the current netns (and drops stale pins). */
+int meter__detach_all(struct meter *m);
+
+struct meter_ids {
+	uint32_t prog_tc_egress, prog_tc_ingress, prog_xdp;
+	uint32_t outer, stats, flows_cur, ovf_cur;
+};
+void meter__ids(struct meter *m, struct meter_ids *ids);
+
+/* Called once per kernel entry with the per-CPU values summed (see the
+ * combining rules above struct fe_flow_val). Returning nonzero stops.
+ */
+typedef int (*meter_entry_fn)(void *ctx, const struct fe_flow_key *k,
+			      const struct fe_flow_val *v);
+
+/* Swaps the spare maps in (the kernel waits for running programs) and
+ * drains the maps swapped out (lookup-and-delete), calling fn per entry:
+ * every packet is delivered exactly once. Returns entries drained or -errno.
+ */
+int meter__drain(struct meter *m, meter_entry_fn fn, void *ctx);
+/* Reads the live maps without taking anything out. */
+int meter__read(struct meter *m, meter_entry_fn fn, void *ctx);
+/* Deletes the live entries for which match returns true (NULL: all). */
+int meter__delete(struct meter *m,
+		  bool (*match)(void *ctx, const struct fe_flow_key *k),
+		  void *ctx);
+/* Entries in the live flow map (for the fill level). */
+int meter__count(struct meter *m, unsigned int *flows, unsigned int *ovf);
+
+int meter__stats(struct meter *m, __u64 out[FE_STAT_MAX]);
+
+/* Sums per-CPU values into one (exposed for tests). */
+void meter_sum_percpu(const struct fe_flow_val *vals, int ncpu,
+		      struct fe_flow_val *out);
+
+/* Switches the calling thread to /run/netns/NAME; *old_fd (if not NULL)
+ * receives an fd of the previous netns for fe_netns_restore().
+ */
+int fe_netns_enter(const char *name, int *old_fd);
+int fe_netns_restore(int old_fd);
+/* Inode of the current network namespace (names per-netns pins). */
+uint64_t fe_netns_ino(void);
+
+#endif
