@@ -1,0 +1,269 @@
+/* control.c - flowagent's answers to flowctl over the control socket:
+ * dump (rows from the flow cache), stats, flush.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "agent.h"
+#include "dumpfmt.h"
+#include "filter.h"
+#include "log.h"
+
+struct rows {
+	struct dump_row *r;
+	size_t n, cap;
+	bool by_if;
+	const struct fe_filter *f;
+};
+
+static struct dump_row *row_new(struct rows *rs)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 256;
+		struct dump_row *r = realloc(rs->r, cap * sizeof(*r));
+
+		if (!r)
+			return NULL;
+		rs->r = r;
+		rs->cap = cap;
+	}
+	memset(&rs->r[rs->n], 0, sizeof(rs->r[0]));
+	return &rs->r[rs->n++];
+}
+
+/* One row per direction (summary) or per direction and path (by_if), with
+ * the lifetime totals of the conversation.
+ */
+static void conv_rows(void *ctx, const struct fe_conv *c)
+{
+	struct rows *rs = ctx;
+
+	for (int d = 0; d < 2; d++) {
+		const struct fe_conv_dir *cd = &c->dir[d];
+		struct dump_row base = { 0 }, *sum = NULL;
+
+		if (!cd->seen)
+			continue;
+		base.family = c->family;
+		base.proto = c->proto;
+		base.flags = c->kflags;
+		base.vlan = c->vlan;
+		memcpy(base.src, c->addr[d], 16);
+		memcpy(base.dst, c->addr[!d], 16);
+		base.sport = c->port[d];
+		base.dport = c->port[!d];
+		if (c->proto == 1 || c->proto == 58) {
+			base.sport = 0;
+			base.dport = cd->icmp_type_code;
+		}
+		if (c->kflags & FE_KEY_OVERFLOW) {
+			base.ifindex = c->ovf_if;
+			base.in_ifindex = c->ovf_in_if;
+		}
+		for (int p = 0; p < cd->npaths; p++) {
+			const struct fe_path *pa = &cd->paths[p];
+			uint64_t pk = fe_path_life_packets(pa);
+
+			if (!pk)
+				continue;
+			if (rs->f && !fe_filter_match(rs->f,
+					pa->flow_dir ? pa->out_if : pa->in_if,
+					pa->in_if, base.family, base.proto,
+					base.src, base.dst, base.sport,
+					base.dport))
+				continue;
+			if (rs->by_if || !sum) {
+				sum = row_new(rs);
+				if (!sum)
+					return;
+				*sum = base;
+				sum->dir = rs->by_if ? pa->flow_dir :
+						       DUMP_DIR_ALL;
+				if (rs->by_if) {
+					sum->ifindex = pa->flow_dir ?
+							       pa->out_if :
+							       pa->in_if;
+					sum->in_ifindex = pa->in_if;
+				}
+				sum->first_ns = pa->first_ms * 1000000;
+			}
+			sum->packets += pk;
+			sum->bytes += pa->total_octets + fe_pos(pa->octets);
+			sum->tcp_flags |= pa->tcp_flags;
+			if (pa->first_ms * 1000000 < sum->first_ns)
+				sum->first_ns = pa->first_ms * 1000000;
+			if (pa->last_ms * 1000000 > sum->last_ns)
+				sum->last_ns = pa->last_ms * 1000000;
+		}
+	}
+}
+
+static void do_dump(struct agent *a, FILE *out, bool by_if, bool json,
+		    const struct fe_filter *f)
+{
+	struct rows rs = { .by_if = by_if, .f = fe_filter_empty(f) ? NULL : f };
+
+	agent_drain(a); /* include what the kernel holds right now */
+	flowcache__foreach(a->fc, conv_rows, &rs);
+	dump_sort(rs.r, rs.n);
+	fputs("OK\n", out);
+	dump_print(out, rs.r, rs.n, by_if, json);
+	free(rs.r);
+}
+
+static bool conv_match(void *ctx, const struct fe_conv *c)
+{
+	const struct fe_filter *f = ctx;
+
+	for (int d = 0; d < 2; d++) {
+		const struct fe_conv_dir *cd = &c->dir[d];
+		int sp = c->port[d], dp = c->port[!d];
+
+		if (c->proto == 1 || c->proto == 58) {
+			sp = 0;
+			dp = cd->icmp_type_code;
+		}
+		for (int p = 0; p < cd->npaths; p++)
+			if (fe_filter_match(f,
+					    cd->paths[p].flow_dir ?
+						    cd->paths[p].out_if :
+						    cd->paths[p].in_if,
+					    cd->paths[p].in_if, c->family,
+					    c->proto, c->addr[d], c->addr[!d],
+					    sp, dp))
+				return true;
+	}
+	return false;
+}
+
+static void do_flush(struct agent *a, FILE *out, const struct fe_filter *f)
+{
+	size_t n;
+
+	agent_drain(a);
+	if (f->all)
+		n = flowcache__flush(a->fc, NULL, a->now_ms, agent_emit, a);
+	else
+		n = flowcache__flush_match(a->fc, conv_match, (void *)f,
+					   a->now_ms, agent_emit, a);
+	for (int i = 0; i < a->nexp; i++)
+		exporter__tick(a->exp[i], a->now_ms / 1000);
+	fprintf(out, "OK\nflushed %zu flows (exported as forced end)\n", n);
+	pr_info("control: flushed %zu flows\n", n);
+}
+
+static void do_stats(struct agent *a, FILE *out, bool json)
+{
+	static const char *const names[] = FE_STAT_NAMES;
+	struct flowcache_stats cs;
+	__u64 st[FE_STAT_MAX] = { 0 };
+	unsigned int nf = 0, no = 0;
+
+	meter__stats(a->m, st);
+	meter__count(a->m, &nf, &no);
+	flowcache__stats(a->fc, &cs);
+	fputs("OK\n", out);
+	if (json) {
+		fprintf(out, "{\"agent\":true");
+		for (int i = 0; i < FE_STAT_MAX; i++)
+			fprintf(out, ",\"meter_%s\":%llu", names[i],
+				(unsigned long long)st[i]);
+		fprintf(out,
+			",\"map_flows\":%u,\"map_overflow_entries\":%u,\"ticks\":%llu,\"drained_entries\":%llu,\"drain_errors\":%llu,\"early_drains\":%llu,\"cache_flows\":%llu,\"cache_created\":%llu,\"exported_idle\":%llu,\"exported_active\":%llu,\"exported_end\":%llu,\"exported_forced\":%llu,\"exported_resources\":%llu,\"dedup_packets\":%llu,\"dedup_clamped_packets\":%llu,\"collectors\":[",
+			nf, no, (unsigned long long)a->ticks,
+			(unsigned long long)a->drained,
+			(unsigned long long)a->drain_errors,
+			(unsigned long long)a->early_drains,
+			(unsigned long long)cs.flows,
+			(unsigned long long)cs.created,
+			(unsigned long long)cs.exported[1],
+			(unsigned long long)cs.exported[2],
+			(unsigned long long)cs.exported[3],
+			(unsigned long long)cs.exported[4],
+			(unsigned long long)cs.exported[5],
+			(unsigned long long)cs.dedup_packets,
+			(unsigned long long)cs.dedup_clamped_packets);
+		for (int i = 0; i < a->nexp; i++) {
+			if (i)
+				fputc(',', out);
+			exporter__print_stats(a->exp[i], out, true);
+		}
+		fprintf(out, "]}\n");
+		return;
+	}
+	fprintf(out, "meter (%s)\n", a->cfg.pin_path);
+	for (int i = 0; i < FE_STAT_MAX; i++)
+		fprintf(out, "  %-22s %llu\n", names[i],
+			(unsigned long long)st[i]);
+	fprintf(out, "  %-22s %u\n  %-22s %u\n", "map_flows", nf,
+		"map_overflow_entries", no);
+	fprintf(out, "agent\n");
+#define P(n, v) fprintf(out, "  %-22s %llu\n", n, (unsigned long long)(v))
+	P("ticks", a->ticks);
+	P("drained_entries", a->drained);
+	P("drain_errors", a->drain_errors);
+	P("early_drains", a->early_drains);
+	P("cache_flows", cs.flows);
+	P("cache_created", cs.created);
+	P("exported_idle", cs.exported[1]);
+	P("exported_active", cs.exported[2]);
+	P("exported_end", cs.exported[3]);
+	P("exported_forced", cs.exported[4]);
+	P("exported_resources", cs.exported[5]);
+	P("dedup_packets", cs.dedup_packets);
+	P("dedup_clamped_packets", cs.dedup_clamped_packets);
+#undef P
+	for (int i = 0; i < a->nexp; i++)
+		exporter__print_stats(a->exp[i], out, false);
+}
+
+void control_handle(struct agent *a, int fd, const char *line)
+{
+	char buf[1024], *words[64], *save = NULL, *w;
+	char err[256];
+	struct fe_filter f;
+	int n = 0;
+	FILE *out = fdopen(fd, "w");
+
+	if (!out) {
+		close(fd);
+		return;
+	}
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (w = strtok_r(buf, " ", &save); w && n < 64;
+	     w = strtok_r(NULL, " ", &save))
+		words[n++] = w;
+	if (n < 2) {
+		fprintf(out, "ERR malformed request\n");
+		goto out;
+	}
+	if (strcmp(words[1], a->cfg.pin_path)) {
+		fprintf(out, "ERR other-pin %s\n", a->cfg.pin_path);
+		goto out;
+	}
+	bool by_if = false, json = false;
+	int first = 2;
+	while (first < n && (!strcmp(words[first], "by_ifindex") ||
+			     !strcmp(words[first], "json"))) {
+		by_if |= words[first][0] == 'b';
+		json |= words[first][0] == 'j';
+		first++;
+	}
+	/* filter words name interfaces by index: parsed here unchanged */
+	if (fe_filter_parse(n - first, words + first, &f, err, sizeof(err))) {
+		fprintf(out, "ERR %s\n", err);
+		goto out;
+	}
+	if (!strcmp(words[0], "dump"))
+		do_dump(a, out, by_if, json, &f);
+	else if (!strcmp(words[0], "stats"))
+		do_stats(a, out, json);
+	else if (!strcmp(words[0], "flush"))
+		do_flush(a, out, &f);
+	else
+		fprintf(out, "ERR unknown request '%s'\n", words[0]);
+out:
+	fclose(out);
+}

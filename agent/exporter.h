@@ -1,0 +1,35 @@
+/* exporter.h - one collector: its transport (UDP or TCP), IPFIX writer and
+ * templates; turns expired conversations into records for it.
+ */
+#ifndef FE_EXPORTER_H
+#define FE_EXPORTER_H
+#include <stdint.h>
+#include <stdio.h>
+#include "config.h"
+#include "flowcache.h"
+
+struct exporter;
+
+/* Opens the collector's socket in the calling thread's network namespace
+ * (the host's: collectors are reached from there). NULL + errno on error.
+ */
+struct exporter *exporter__new(const struct fe_config *cfg, int idx);
+void exporter__free(struct exporter *e);
+/* Sockets are created in host_fd's netns, then the thread returns to
+ * meter_fd's (both -1: stay where we are).
+ */
+void exporter_set_netns(int host_fd, int meter_fd);
+/* Nonzero when the collector's settings differ (a reload replaces it). */
+int exporter__differs(const struct exporter *e, const struct fe_config *cfg,
+		      int idx);
+const char *exporter__name(const struct exporter *e);
+/* Queues the records of one conversation (per the collector's biflow and
+ * split_links settings).
+ */
+void exporter__conv(struct exporter *e, const struct fe_conv *c,
+		    uint8_t end_reason, uint32_t now_s);
+/* Sends what is queued, resends templates when due, reconnects TCP. */
+void exporter__tick(struct exporter *e, uint32_t now_s);
+void exporter__print_stats(const struct exporter *e, FILE *out, bool json);
+
+#endif
