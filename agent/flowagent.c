@@ -38,16 +38,38 @@ void agent_emit(void *ctx, const struct fe_conv *c, uint8_t end_reason)
 		exporter__conv(a->exp[i], c, end_reason, a->now_ms / 1000);
 }
 
+/* One drained entry, waiting to be fed to the cache in time order. */
+struct pending {
+	uint64_t first_ns;
+	struct fe_obs o;
+};
+
 struct drain_ctx {
-	struct agent *a;
 	int64_t off; /* CLOCK_MONOTONIC -> UNIX, ns, measured this tick */
+	struct pending *p;
+	size_t n, cap;
 };
 
 static int on_entry(void *ctx, const struct fe_flow_key *k,
 		    const struct fe_flow_val *v)
 {
 	struct drain_ctx *d = ctx;
-	struct fe_obs o = {
+
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? d->cap * 2 : 1024;
+		struct pending *p = realloc(d->p, cap * sizeof(*p));
+
+		if (!p) {
+			pr_warn("drain: out of memory; %llu packets of a flow lost\n",
+				(unsigned long long)v->packets);
+			return 0;
+		}
+		d->p = p;
+		d->cap = cap;
+	}
+	struct pending *p = &d->p[d->n++];
+	p->first_ns = v->first_ns;
+	p->o = (struct fe_obs){
 		.key = *k,
 		.packets = v->packets,
 		.octets = v->octets,
@@ -60,22 +82,35 @@ static int on_entry(void *ctx, const struct fe_flow_key *k,
 		.vflags = v->vflags,
 		.flow_label = v->flow_label,
 	};
-
-	flowcache__add(d->a->fc, &o, d->a->now_ms, agent_emit, d->a);
 	return 0;
+}
+
+static int cmp_first(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+
+	return (x->first_ns > y->first_ns) - (x->first_ns < y->first_ns);
 }
 
 int agent_drain(struct agent *a)
 {
-	struct drain_ctx d = { .a = a, .off = fe_mono_to_unix_ns() };
+	static struct drain_ctx d;
 	int n;
 
+	d.off = fe_mono_to_unix_ns();
+	d.n = 0;
 	a->now_ms = unix_ms();
 	n = meter__drain(a->m, on_entry, &d);
 	if (n < 0) {
 		a->drain_errors++;
 		return n;
 	}
+	/* in first-packet order: "the side seen first" is the initiator even
+	 * when both directions arrive in one drain
+	 */
+	qsort(d.p, d.n, sizeof(*d.p), cmp_first);
+	for (size_t i = 0; i < d.n; i++)
+		flowcache__add(a->fc, &d.p[i].o, a->now_ms, agent_emit, a);
 	a->drained += n;
 	return n;
 }

@@ -44,22 +44,23 @@ void fe_log(enum fe_log_level level, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* libbpf warns about things we handle (missing pins, probe failures); its
- * messages are shown one level below their own: warnings need -v.
+/* libbpf and libxdp warn about things we handle (probes, the libxdp
+ * dispatcher this kernel refuses, a missing clsact qdisc): their messages
+ * are debug output. Our own message says what failed.
  */
-static int libbpf_print(enum libbpf_print_level level, const char *fmt,
+static int libbpf_print(enum libbpf_print_level level __attribute__((unused)), const char *fmt,
 			va_list ap)
 {
-	enum fe_log_level l = level == LIBBPF_WARN ? FE_LOG_INFO : FE_LOG_DEBUG;
+	enum fe_log_level l = FE_LOG_DEBUG;
 
 	fe_vlog(l, fmt, ap);
 	return 0;
 }
 
-static int libxdp_print(enum libxdp_print_level level, const char *fmt,
+static int libxdp_print(enum libxdp_print_level level __attribute__((unused)), const char *fmt,
 			va_list ap)
 {
-	enum fe_log_level l = level == LIBXDP_WARN ? FE_LOG_INFO : FE_LOG_DEBUG;
+	enum fe_log_level l = FE_LOG_DEBUG;
 
 	fe_vlog(l, fmt, ap);
 	return 0;
