@@ -8,11 +8,6 @@
 #include "log.h"
 #include "meter.h"
 
-struct ctl_globals ctl_globals = {
-	.pin_path = FE_DEFAULT_PIN_PATH,
-	.control_socket = FE_DEFAULT_CONTROL_SOCKET,
-};
-
 static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
