@@ -19,10 +19,10 @@ enum ie_type {
 	IE_T_MAC,
 	IE_T_STRING,
 	IE_T_BOOL,
-	IE_T_SEC,  /* dateTimeSeconds */
-	IE_T_MS,   /* dateTimeMilliseconds */
-	IE_T_US,   /* dateTimeMicroseconds (NTP) */
-	IE_T_NS,   /* dateTimeNanoseconds (NTP) */
+	IE_T_SEC, /* dateTimeSeconds */
+	IE_T_MS,  /* dateTimeMilliseconds */
+	IE_T_US,  /* dateTimeMicroseconds (NTP) */
+	IE_T_NS,  /* dateTimeNanoseconds (NTP) */
 	IE_T_FLOAT64,
 };
 
@@ -30,7 +30,7 @@ struct ie_def {
 	uint16_t id;
 	const char *name; /* exactly as IANA spells it */
 	enum ie_type type;
-	uint16_t len;    /* default length on the wire; IE_VARLEN for variable */
+	uint16_t len; /* default length on the wire; IE_VARLEN for variable */
 	bool reversible; /* RFC 5103: has a reverse twin (counters, flags, times) */
 	bool exportable; /* flowexp can fill it from a struct fe_record */
 };
@@ -39,5 +39,15 @@ struct ie_def {
  * case-insensitively. */
 const struct ie_def *ie_by_name(const char *name);
 const struct ie_def *ie_by_id(uint16_t id);
+
+/* The i-th registry entry (0-based, by id), NULL past the end: for listing
+ * every element (flowctl help, tests). */
+const struct ie_def *ie_at(int i);
+
+/* The element that says what id says for family (4 or 6): maps the
+ * IPv4/IPv6 twins (8<->27, 12<->28, 32<->139, 176<->178, ...) and returns 0
+ * for an element meaningless in that family (flowLabelIPv6 in IPv4). Other
+ * ids are returned unchanged. */
+uint16_t ie_for_family(uint16_t id, int family);
 
 #endif

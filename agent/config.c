@@ -1,0 +1,1360 @@
+/* config.c - parses and validates flowexp.ini (docs/flowexp.ini.5) with
+ * inih. inih reports neither line numbers nor section headers and treats
+ * indented lines as continuations of the previous key, so the parser feeds
+ * inih through its own line reader: the reader numbers the lines, opens
+ * and closes sections, strips inline comments the same way on every line
+ * and tells the handler whether it is looking at a continuation line.
+ * Parsing stops at the first error, which names its file and line.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <arpa/inet.h>
+#include <ini.h>
+#include "config.h"
+#include "ie.h"
+#include "log.h"
+
+#define CFG_MAX_FILE (1 << 20)
+#define CFG_MAX_KEYS 16
+/* values fe_config_print() writes must fit inih's 199-character line */
+#define CFG_MAX_VALUE 180
+
+enum cfg_sect { SECT_NONE, SECT_AGENT, SECT_COLLECTOR, SECT_TEMPLATE };
+enum cfg_line { LINE_OTHER, LINE_KEY, LINE_CONT };
+
+struct cfg_parser;
+
+/* One key of a section. list keys take continuation lines. */
+struct cfg_key {
+	const char *name;
+	int (*parse)(struct cfg_parser *p, const char *val);
+	bool list;
+};
+
+struct cfg_parser {
+	const char *file;
+	unsigned int flags;
+	struct fe_config *cfg;
+	char *err;
+	size_t errlen;
+	bool failed;
+
+	const char *pos; /* next line of the text */
+	int line;	 /* current line, 1-based */
+	enum cfg_line kind;
+	bool have_key; /* a key line was seen in this section: indented
+			* lines continue it */
+
+	enum cfg_sect sect;
+	int sect_line;
+	char label[80]; /* "[collector main]" */
+	const struct cfg_key *keys;
+	int nkeys;
+	int key_line[CFG_MAX_KEYS];    /* line each key was set on, 0 = not */
+	const struct cfg_key *cur_key; /* of the last key line */
+
+	int agent_line;
+	/* per collector: its template key and observation_domain override */
+	char coll_tmpl[FE_MAX_COLLECTORS][64];
+	int coll_tmpl_line[FE_MAX_COLLECTORS];
+	bool coll_od_set[FE_MAX_COLLECTORS];
+};
+
+static __attribute__((format(printf, 3, 4))) int
+cfg_fail(struct cfg_parser *p, int line, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (p->failed)
+		return -EINVAL;
+	p->failed = true;
+	if (!p->errlen)
+		return -EINVAL;
+	n = snprintf(p->err, p->errlen, "%s:%d: ", p->file, line);
+	if (n >= 0 && (size_t)n < p->errlen) {
+		va_start(ap, fmt);
+		vsnprintf(p->err + n, p->errlen - n, fmt, ap);
+		va_end(ap);
+	}
+	return -EINVAL;
+}
+
+/* An error about the value of the key on the current line. */
+#define key_fail(p, fmt, ...)                                                 \
+	cfg_fail(p, (p)->line, "%s %s: " fmt, (p)->label, (p)->cur_key->name, \
+		 ##__VA_ARGS__)
+
+/* --- small helpers ------------------------------------------------------ */
+
+static bool is_sep(char c)
+{
+	return isspace((unsigned char)c) || c == ',';
+}
+
+/* Copies the next space- or comma-separated token of *s into tok (cut to
+ * cap - 1 bytes; *len gets its full length). Returns false at the end.
+ */
+static bool next_token(const char **s, char *tok, size_t cap, size_t *len)
+{
+	const char *b = *s, *e;
+
+	while (*b && is_sep(*b))
+		b++;
+	if (!*b)
+		return false;
+	for (e = b; *e && !is_sep(*e); e++)
+		;
+	*len = e - b;
+	snprintf(tok, cap, "%.*s", (int)(e - b), b);
+	*s = e;
+	return true;
+}
+
+/* Case-insensitive edit distance, for "did you mean" hints. */
+static int edit_distance(const char *a, const char *b)
+{
+	int prev[64], cur[64];
+	int la = strlen(a), lb = strlen(b), i, j;
+
+	if (la > 62 || lb > 62)
+		return 99;
+	for (j = 0; j <= lb; j++)
+		prev[j] = j;
+	for (i = 1; i <= la; i++) {
+		cur[0] = i;
+		for (j = 1; j <= lb; j++) {
+			int sub = prev[j - 1] +
+				  (tolower((unsigned char)a[i - 1]) !=
+				   tolower((unsigned char)b[j - 1]));
+			int del = prev[j] + 1, ins = cur[j - 1] + 1;
+
+			cur[j] = sub < del ? sub : del;
+			if (ins < cur[j])
+				cur[j] = ins;
+		}
+		memcpy(prev, cur, sizeof(int) * (lb + 1));
+	}
+	return prev[lb];
+}
+
+static bool close_enough(const char *typo, const char *name)
+{
+	int d = edit_distance(typo, name);
+	int len = strlen(name);
+
+	return d <= (len > 8 ? 3 : len > 3 ? 2 : 1);
+}
+
+/* Parses a decimal number in [min, max]; unit names the unit in errors. */
+static int parse_num(struct cfg_parser *p, const char *v,
+		     unsigned long long min, unsigned long long max,
+		     const char *unit, unsigned long long *out)
+{
+	unsigned long long n = 0;
+	const char *s;
+
+	if (!*v)
+		return key_fail(p, "empty value (expected %llu..%llu%s%s)", min,
+				max, *unit ? " " : "", unit);
+	for (s = v; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return key_fail(p,
+					"'%s' is not a whole number (expected "
+					"%llu..%llu%s%s)",
+					v, min, max, *unit ? " " : "", unit);
+		if (n > (ULLONG_MAX - 9) / 10)
+			n = ULLONG_MAX - 1; /* saturate: out of range below */
+		else
+			n = n * 10 + (*s - '0');
+	}
+	if (n < min || n > max)
+		return key_fail(p, "%s is out of range (%llu..%llu%s%s)", v,
+				min, max, *unit ? " " : "", unit);
+	*out = n;
+	return 0;
+}
+
+#define PARSE_UINT(p, v, min, max, unit, dst)                    \
+	({                                                       \
+		unsigned long long _n;                           \
+		int _err = parse_num(p, v, min, max, unit, &_n); \
+		if (!_err)                                       \
+			(dst) = _n;                              \
+		_err;                                            \
+	})
+
+static int parse_bool(struct cfg_parser *p, const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < 4; i++) {
+		if (!strcasecmp(v, yes[i])) {
+			*out = true;
+			return 0;
+		}
+		if (!strcasecmp(v, no[i])) {
+			*out = false;
+			return 0;
+		}
+	}
+	return key_fail(p,
+			"'%s' is not a boolean (yes/no, true/false, "
+			"on/off, 1/0)",
+			v);
+}
+
+/* Picks v out of names[] (case-insensitively); allowed lists them. */
+static int parse_enum(struct cfg_parser *p, const char *v,
+		      const char *const *names, int n, const char *allowed,
+		      int *out)
+{
+	int i;
+
+	for (i = 0; i < n; i++) {
+		if (!strcasecmp(v, names[i])) {
+			*out = i;
+			return 0;
+		}
+	}
+	if (!*v)
+		return key_fail(p, "empty value (expected %s)", allowed);
+	return key_fail(p, "'%s' is not allowed (expected %s)", v, allowed);
+}
+
+/* A name of a collector, template: letters, digits, '_', '-', '.'. */
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) > 63)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("_-.", *s))
+			return false;
+	return true;
+}
+
+static int parse_path(struct cfg_parser *p, const char *v, char *dst,
+		      size_t cap)
+{
+	const char *s;
+
+	if (!*v)
+		return key_fail(p, "empty value (expected an absolute path)");
+	if (v[0] != '/')
+		return key_fail(p, "'%s' is not an absolute path", v);
+	if (strlen(v) >= cap || strlen(v) > CFG_MAX_VALUE)
+		return key_fail(p, "path is longer than %zu characters",
+				cap - 1 < CFG_MAX_VALUE ? cap - 1
+							: CFG_MAX_VALUE);
+	for (s = v; *s; s++)
+		if (isspace((unsigned char)*s))
+			return key_fail(p, "'%s' contains whitespace", v);
+	strcpy(dst, v);
+	return 0;
+}
+
+/* --- [agent] ------------------------------------------------------------ */
+
+/* Interface names much as the kernel's dev_valid_name() accepts them. */
+static int agent_interfaces(struct cfg_parser *p, const char *v)
+{
+	struct fe_config *cfg = p->cfg;
+	char tok[64];
+	size_t len;
+	int i;
+
+	while (next_token(&v, tok, sizeof(tok), &len)) {
+		if (len > 15)
+			return key_fail(p,
+					"interface name '%s' is longer than 15 "
+					"characters",
+					tok);
+		/* stricter than the kernel: no INI syntax either, so that
+		 * fe_config_print() can put any name on a continuation line
+		 */
+		if (strpbrk(tok, "/:=[]") || !strcmp(tok, ".") ||
+		    !strcmp(tok, ".."))
+			return key_fail(p,
+					"'%s' is not a valid interface name "
+					"(none of / : = [ ], not '.' or '..')",
+					tok);
+		for (i = 0; i < cfg->nifaces; i++)
+			if (!strcmp(cfg->ifaces[i], tok))
+				return key_fail(
+					p, "interface '%s' listed twice", tok);
+		if (cfg->nifaces == FE_MAX_IFACES)
+			return key_fail(p, "more than %d interfaces",
+					FE_MAX_IFACES);
+		strcpy(cfg->ifaces[cfg->nifaces++], tok);
+	}
+	return 0;
+}
+
+static int agent_ingress(struct cfg_parser *p, const char *v)
+{
+	static const char *const names[] = { "off", "xdp", "tc" };
+	int i = 0;
+
+	if (parse_enum(p, v, names, 3, "xdp, tc or off", &i))
+		return -EINVAL;
+	p->cfg->ingress = i == 1   ? FE_INGRESS_XDP
+			  : i == 2 ? FE_INGRESS_TC
+				   : FE_INGRESS_OFF;
+	return 0;
+}
+
+static int agent_poll(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 10, 60000, "ms", p->cfg->poll_interval_ms);
+}
+
+static int agent_active(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 1, 86400, "s", p->cfg->active_timeout);
+}
+
+static int agent_idle(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 1, 86400, "s", p->cfg->idle_timeout);
+}
+
+static int agent_grace(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 0, 600000, "ms", p->cfg->end_grace_ms);
+}
+
+static int agent_od(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 0, UINT32_MAX, "", p->cfg->observation_domain);
+}
+
+static int agent_pin(struct cfg_parser *p, const char *v)
+{
+	return parse_path(p, v, p->cfg->pin_path, sizeof(p->cfg->pin_path));
+}
+
+static int agent_sock(struct cfg_parser *p, const char *v)
+{
+	return parse_path(p, v, p->cfg->control_socket,
+			  sizeof(p->cfg->control_socket));
+}
+
+/* A name under /run/netns, as `ip netns` makes them; empty means none. */
+static int agent_netns(struct cfg_parser *p, const char *v)
+{
+	const char *s;
+
+	if (strlen(v) >= sizeof(p->cfg->netns))
+		return key_fail(p, "name is longer than %zu characters",
+				sizeof(p->cfg->netns) - 1);
+	if (!strcmp(v, ".") || !strcmp(v, ".."))
+		return key_fail(p, "'%s' is not a namespace name", v);
+	for (s = v; *s; s++)
+		if (*s == '/' || isspace((unsigned char)*s))
+			return key_fail(p,
+					"'%s' is not a namespace name (a name "
+					"from `ip netns list`, no '/' or "
+					"whitespace)",
+					v);
+	strcpy(p->cfg->netns, v);
+	return 0;
+}
+
+static int agent_max_flows(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 16, 1u << 26, "flows", p->cfg->max_flows);
+}
+
+static int agent_kmax_flows(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 16, 1u << 24, "entries",
+			  p->cfg->kernel_max_flows);
+}
+
+static int agent_xdp_mode(struct cfg_parser *p, const char *v)
+{
+	static const char *const names[] = { "native", "skb" };
+	int i = 0;
+
+	if (parse_enum(p, v, names, 2, "native or skb", &i))
+		return -EINVAL;
+	p->cfg->xdp_skb_mode = i == 1;
+	return 0;
+}
+
+static int agent_log_level(struct cfg_parser *p, const char *v)
+{
+	/* in the order of enum fe_log_level */
+	static const char *const names[] = { "warn", "info", "debug" };
+
+	return parse_enum(p, v, names, 3, "warn, info or debug",
+			  &p->cfg->log_level);
+}
+
+static const struct cfg_key agent_keys[] = {
+	{ "interfaces", agent_interfaces, true },
+	{ "ingress", agent_ingress, false },
+	{ "poll_interval_ms", agent_poll, false },
+	{ "active_timeout", agent_active, false },
+	{ "idle_timeout", agent_idle, false },
+	{ "end_grace_ms", agent_grace, false },
+	{ "observation_domain", agent_od, false },
+	{ "pin_path", agent_pin, false },
+	{ "control_socket", agent_sock, false },
+	{ "netns", agent_netns, false },
+	{ "max_flows", agent_max_flows, false },
+	{ "kernel_max_flows", agent_kmax_flows, false },
+	{ "xdp_mode", agent_xdp_mode, false },
+	{ "log_level", agent_log_level, false },
+};
+
+/* --- [collector NAME] --------------------------------------------------- */
+
+static struct fe_collector_cfg *cur_coll(struct cfg_parser *p)
+{
+	return &p->cfg->coll[p->cfg->ncoll - 1];
+}
+
+/* RFC 1123 host name: dot-separated labels of letters, digits and '-'. */
+static bool valid_hostname(const char *h)
+{
+	size_t len = strlen(h), lab = 0;
+	const char *s, *last = h;
+
+	if (!len || len > 253)
+		return false;
+	for (s = h; *s; s++) {
+		if (*s == '.') {
+			if (!lab || s[-1] == '-')
+				return false;
+			lab = 0;
+			last = s + 1;
+			continue;
+		}
+		if (!isalnum((unsigned char)*s) && *s != '-')
+			return false;
+		if (!lab && *s == '-')
+			return false;
+		if (++lab > 63)
+			return false;
+	}
+	if (lab && s[-1] == '-')
+		return false;
+	/* An all-numeric last label is a mistyped IPv4 address, not a name
+	 * (a top-level domain is never numeric).
+	 */
+	if (!*last)
+		return false;
+	for (s = last; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			return true;
+	return false;
+}
+
+static int coll_address(struct cfg_parser *p, const char *v)
+{
+	struct fe_collector_cfg *c = cur_coll(p);
+	const char *want = "expected host:port or [v6addr]:port";
+	struct addrinfo hints = { 0 }, *res = NULL;
+	char host[256], port[8];
+	const char *ps, *s;
+	bool v6 = false;
+	int err;
+
+	if (!*v)
+		return key_fail(p, "empty value (%s)", want);
+	if (strlen(v) > CFG_MAX_VALUE)
+		return key_fail(p, "address is longer than %d characters",
+				CFG_MAX_VALUE);
+	if (v[0] == '[') {
+		const char *e = strchr(v, ']');
+
+		if (!e)
+			return key_fail(p, "'%s' lacks the closing ']' (%s)", v,
+					want);
+		if (e[1] != ':')
+			return key_fail(p, "'%s' lacks ':port' after ']' (%s)",
+					v, want);
+		snprintf(host, sizeof(host), "%.*s", (int)(e - v - 1), v + 1);
+		ps = e + 2;
+		v6 = true;
+	} else {
+		const char *c1 = strchr(v, ':'), *c2 = strrchr(v, ':');
+
+		if (!c1)
+			return key_fail(p, "'%s' lacks a port (%s)", v, want);
+		if (c1 != c2)
+			return key_fail(p,
+					"'%s': an IPv6 address needs brackets: "
+					"[v6addr]:port",
+					v);
+		snprintf(host, sizeof(host), "%.*s", (int)(c1 - v), v);
+		ps = c1 + 1;
+	}
+	if (!*host)
+		return key_fail(p, "'%s' lacks a host (%s)", v, want);
+	if (!*ps || strlen(ps) > 5)
+		goto bad_port;
+	for (s = ps; *s; s++)
+		if (!isdigit((unsigned char)*s))
+			goto bad_port;
+	if (atoi(ps) < 1 || atoi(ps) > 65535)
+		goto bad_port;
+	snprintf(port, sizeof(port), "%d", atoi(ps));
+
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_DGRAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (v6) {
+		hints.ai_family = AF_INET6;
+		hints.ai_flags |= AI_NUMERICHOST;
+		if (getaddrinfo(host, port, &hints, &res))
+			return key_fail(
+				p, "'%s' is not an IPv6 address%s", host,
+				strchr(host, '%') ? " (or its scope is no "
+						    "interface here)"
+						  : "");
+	} else if (strspn(host, "0123456789.") == strlen(host)) {
+		/* dotted quads only: inet_aton's "10.1" would hide a typo */
+		struct sockaddr_in *sin = (struct sockaddr_in *)&c->addr;
+
+		memset(sin, 0, sizeof(*sin));
+		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
+			return key_fail(p, "'%s' is not an IPv4 address", host);
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(atoi(port));
+		c->addrlen = sizeof(*sin);
+		goto out;
+	} else if (!valid_hostname(host)) {
+		return key_fail(p, "'%s' is not an IP address or a host name",
+				host);
+	} else if (p->flags & FE_CONFIG_NO_RESOLVE) {
+		c->addrlen = 0;
+		goto out;
+	} else {
+		err = getaddrinfo(host, port, &hints, &res);
+		if (err)
+			return key_fail(p, "cannot resolve '%s': %s", host,
+					gai_strerror(err));
+	}
+	memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
+	c->addrlen = res->ai_addrlen;
+	freeaddrinfo(res);
+out:
+	strcpy(c->address, v);
+	return 0;
+bad_port:
+	return key_fail(p, "'%s' has no valid port (%s, port 1..65535)", v,
+			want);
+}
+
+static int coll_transport(struct cfg_parser *p, const char *v)
+{
+	static const char *const names[] = { "udp", "tcp" };
+	int i = 0;
+
+	if (parse_enum(p, v, names, 2, "udp or tcp", &i))
+		return -EINVAL;
+	cur_coll(p)->transport = i ? FE_TRANSPORT_TCP : FE_TRANSPORT_UDP;
+	return 0;
+}
+
+static int coll_biflow(struct cfg_parser *p, const char *v)
+{
+	return parse_bool(p, v, &cur_coll(p)->biflow);
+}
+
+static int coll_split(struct cfg_parser *p, const char *v)
+{
+	return parse_bool(p, v, &cur_coll(p)->split_links);
+}
+
+/* Resolved at the end: templates may follow the collectors using them. */
+static int coll_template(struct cfg_parser *p, const char *v)
+{
+	int i = p->cfg->ncoll - 1;
+
+	if (!valid_name(v))
+		return key_fail(p,
+				"'%s' is not a template name (letters, digits, "
+				"'_', '-', '.'; at most 63)",
+				v);
+	strcpy(p->coll_tmpl[i], v);
+	p->coll_tmpl_line[i] = p->line;
+	return 0;
+}
+
+static int coll_mtu(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 576, 65507, "bytes", cur_coll(p)->mtu);
+}
+
+static int coll_refresh(struct cfg_parser *p, const char *v)
+{
+	return PARSE_UINT(p, v, 0, 86400, "s", cur_coll(p)->template_refresh);
+}
+
+static int coll_od(struct cfg_parser *p, const char *v)
+{
+	p->coll_od_set[p->cfg->ncoll - 1] = true;
+	return PARSE_UINT(p, v, 0, UINT32_MAX, "",
+			  cur_coll(p)->observation_domain);
+}
+
+static const struct cfg_key coll_keys[] = {
+	{ "address", coll_address, false },
+	{ "transport", coll_transport, false },
+	{ "biflow", coll_biflow, false },
+	{ "split_links", coll_split, false },
+	{ "template", coll_template, false },
+	{ "mtu", coll_mtu, false },
+	{ "template_refresh", coll_refresh, false },
+	{ "observation_domain", coll_od, false },
+};
+
+/* --- [template NAME] ---------------------------------------------------- */
+
+static struct fe_template_cfg *cur_tmpl(struct cfg_parser *p)
+{
+	return &p->cfg->tmpl[p->cfg->ntmpl - 1];
+}
+
+static int tmpl_id(struct cfg_parser *p, const char *v)
+{
+	struct fe_template_cfg *t = cur_tmpl(p);
+	int i;
+
+	if (PARSE_UINT(p, v, 256, 65534, "", t->id))
+		return -EINVAL;
+	for (i = 0; i < p->cfg->ntmpl - 1; i++) {
+		const struct fe_template_cfg *o = &p->cfg->tmpl[i];
+
+		if (abs((int)o->id - (int)t->id) < 2)
+			return key_fail(p,
+					"%u clashes with [template %s] id %u "
+					"(line %d): a template uses ids id "
+					"(IPv4) and id+1 (IPv6), so ids must "
+					"differ by at least 2",
+					t->id, o->name, o->id, o->line);
+	}
+	return 0;
+}
+
+/* Suggests the registry's name nearest to an unknown element name. */
+static const char *ie_suggest(const char *name)
+{
+	const struct ie_def *ie, *best = NULL;
+	int id, d, bestd = 4;
+
+	for (id = 1; id < 1024; id++) {
+		ie = ie_by_id(id);
+		if (!ie)
+			continue;
+		d = edit_distance(name, ie->name);
+		if (d < bestd) {
+			bestd = d;
+			best = ie;
+		}
+	}
+	return best ? best->name : NULL;
+}
+
+static int tmpl_fields(struct cfg_parser *p, const char *v)
+{
+	struct fe_template_cfg *t = cur_tmpl(p);
+	const struct ie_def *ie;
+	char tok[200];
+	size_t len;
+	int i;
+
+	while (next_token(&v, tok, sizeof(tok), &len)) {
+		ie = len < sizeof(tok) ? ie_by_name(tok) : NULL;
+		if (!ie) {
+			const char *hint = ie_suggest(tok);
+
+			if (hint)
+				return key_fail(p,
+						"unknown information element "
+						"'%s' (did you mean '%s'?)",
+						tok, hint);
+			return key_fail(p,
+					"unknown information element '%s' "
+					"(IANA names, see docs/flowexp.ini.5)",
+					tok);
+		}
+		if (!ie->exportable)
+			return key_fail(p,
+					"information element '%s' is not "
+					"exported by flowexp",
+					ie->name);
+		for (i = 0; i < t->nies; i++)
+			if (t->ies[i] == ie->id)
+				return key_fail(p, "'%s' listed twice",
+						ie->name);
+		if (t->nies == FE_MAX_FIELDS)
+			return key_fail(p, "more than %d fields",
+					FE_MAX_FIELDS);
+		t->ies[t->nies++] = ie->id;
+	}
+	return 0;
+}
+
+static const struct cfg_key tmpl_keys[] = {
+	{ "id", tmpl_id, false },
+	{ "fields", tmpl_fields, true },
+};
+
+#define NKEYS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+_Static_assert(NKEYS(agent_keys) <= CFG_MAX_KEYS, "key_line[] too small");
+_Static_assert(NKEYS(coll_keys) <= CFG_MAX_KEYS, "key_line[] too small");
+
+static const struct {
+	const char *label;
+	const struct cfg_key *keys;
+	int nkeys;
+} sections[] = {
+	{ "[agent]", agent_keys, NKEYS(agent_keys) },
+	{ "[collector NAME]", coll_keys, NKEYS(coll_keys) },
+	{ "[template NAME]", tmpl_keys, NKEYS(tmpl_keys) },
+};
+
+/* --- sections ----------------------------------------------------------- */
+
+static int key_index(struct cfg_parser *p, const char *name)
+{
+	int i;
+
+	for (i = 0; i < p->nkeys; i++)
+		if (!strcmp(p->keys[i].name, name))
+			return i;
+	return -1;
+}
+
+/* Checks that need the whole section: required keys, combinations. */
+static int section_close(struct cfg_parser *p)
+{
+	int k;
+
+	if (p->sect == SECT_COLLECTOR) {
+		struct fe_collector_cfg *c = cur_coll(p);
+
+		if (!p->key_line[key_index(p, "address")])
+			return cfg_fail(p, p->sect_line,
+					"%s missing required key 'address' "
+					"(host:port or [v6addr]:port)",
+					p->label);
+		k = key_index(p, "template_refresh");
+		if (p->key_line[k] && !c->template_refresh &&
+		    c->transport == FE_TRANSPORT_UDP)
+			return cfg_fail(p, p->key_line[k],
+					"%s template_refresh = 0 needs "
+					"transport = tcp (a UDP collector that "
+					"restarts would never learn the "
+					"templates again)",
+					p->label);
+	} else if (p->sect == SECT_TEMPLATE) {
+		struct fe_template_cfg *t = cur_tmpl(p);
+
+		if (!p->key_line[key_index(p, "id")])
+			return cfg_fail(p, p->sect_line,
+					"%s missing required key 'id' "
+					"(256..65534)",
+					p->label);
+		k = key_index(p, "fields");
+		if (!p->key_line[k])
+			return cfg_fail(p, p->sect_line,
+					"%s missing required key 'fields' "
+					"(a list of IPFIX element names)",
+					p->label);
+		if (!t->nies)
+			return cfg_fail(p, p->key_line[k],
+					"%s empty field list (fields = "
+					"IPFIX element names)",
+					p->label);
+	}
+	p->sect = SECT_NONE;
+	return 0;
+}
+
+static void collector_defaults(struct fe_config *cfg,
+			       struct fe_collector_cfg *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->transport = FE_TRANSPORT_UDP;
+	c->biflow = true;
+	c->split_links = false;
+	c->tmpl = -1;
+	c->mtu = 1400;
+	c->template_refresh = 60;
+	c->observation_domain = cfg->observation_domain;
+}
+
+/* "[type name]" (inside the brackets, trimmed) opens a section. */
+static int section_open(struct cfg_parser *p, char *inner)
+{
+	struct fe_config *cfg = p->cfg;
+	char *type = inner, *name;
+	int i;
+
+	while (isspace((unsigned char)*type))
+		type++;
+	name = type;
+	while (*name && !isspace((unsigned char)*name))
+		name++;
+	if (*name)
+		*name++ = '\0';
+	while (isspace((unsigned char)*name))
+		name++;
+	for (i = strlen(name); i > 0 && isspace((unsigned char)name[i - 1]);
+	     i--)
+		name[i - 1] = '\0';
+
+	memset(p->key_line, 0, sizeof(p->key_line));
+	p->sect_line = p->line;
+	p->have_key = false;
+	p->cur_key = NULL;
+	if (!strcasecmp(type, "agent")) {
+		if (*name)
+			return cfg_fail(p, p->line,
+					"[agent] takes no name (found '%s')",
+					name);
+		if (p->agent_line)
+			return cfg_fail(p, p->line,
+					"duplicate section [agent] (first on "
+					"line %d)",
+					p->agent_line);
+		p->agent_line = p->line;
+		p->sect = SECT_AGENT;
+		p->keys = agent_keys;
+		p->nkeys = NKEYS(agent_keys);
+		snprintf(p->label, sizeof(p->label), "[agent]");
+		return 0;
+	}
+	if (!strcasecmp(type, "collector") || !strcasecmp(type, "template")) {
+		bool coll = !strcasecmp(type, "collector");
+		const char *t = coll ? "collector" : "template";
+
+		if (!*name)
+			return cfg_fail(p, p->line,
+					"[%s] needs a name: [%s NAME]", t, t);
+		if (!valid_name(name))
+			return cfg_fail(p, p->line,
+					"[%s %s]: bad name (letters, digits, "
+					"'_', '-', '.'; at most 63)",
+					t, name);
+		for (i = 0; coll && i < cfg->ncoll; i++)
+			if (!strcmp(cfg->coll[i].name, name))
+				return cfg_fail(p, p->line,
+						"duplicate section [collector "
+						"%s] (first on line %d)",
+						name, cfg->coll[i].line);
+		for (i = 0; !coll && i < cfg->ntmpl; i++)
+			if (!strcmp(cfg->tmpl[i].name, name))
+				return cfg_fail(p, p->line,
+						"duplicate section [template "
+						"%s] (first on line %d)",
+						name, cfg->tmpl[i].line);
+		snprintf(p->label, sizeof(p->label), "[%s %.63s]", t, name);
+		if (coll) {
+			struct fe_collector_cfg *c;
+
+			if (cfg->ncoll == FE_MAX_COLLECTORS)
+				return cfg_fail(p, p->line,
+						"more than %d collectors",
+						FE_MAX_COLLECTORS);
+			c = &cfg->coll[cfg->ncoll++];
+			collector_defaults(cfg, c);
+			strcpy(c->name, name);
+			c->line = p->line;
+			p->sect = SECT_COLLECTOR;
+			p->keys = coll_keys;
+			p->nkeys = NKEYS(coll_keys);
+		} else {
+			struct fe_template_cfg *tc;
+
+			if (cfg->ntmpl == FE_MAX_TEMPLATES)
+				return cfg_fail(p, p->line,
+						"more than %d templates",
+						FE_MAX_TEMPLATES);
+			tc = &cfg->tmpl[cfg->ntmpl++];
+			memset(tc, 0, sizeof(*tc));
+			strcpy(tc->name, name);
+			tc->line = p->line;
+			p->sect = SECT_TEMPLATE;
+			p->keys = tmpl_keys;
+			p->nkeys = NKEYS(tmpl_keys);
+		}
+		return 0;
+	}
+	{
+		static const char *const known[] = { "agent", "collector",
+						     "template" };
+		const char *hint = NULL;
+
+		for (i = 0; i < 3; i++)
+			if (close_enough(type, known[i]))
+				hint = known[i];
+		if (hint)
+			return cfg_fail(
+				p, p->line,
+				"unknown section [%s%s%s] (did you mean "
+				"[%s]? known: [agent], [collector NAME], "
+				"[template NAME])",
+				type, *name ? " " : "", name, hint);
+		return cfg_fail(p, p->line,
+				"unknown section [%s%s%s] (known: [agent], "
+				"[collector NAME], [template NAME])",
+				type, *name ? " " : "", name);
+	}
+}
+
+/* --- the line reader and the handler ------------------------------------ */
+
+/* Classifies the line in buf exactly as inih 55 will (continuation if
+ * indented after a key of this section, comment, section, key) and opens
+ * sections. Returns 0 or -EINVAL.
+ */
+static int classify(struct cfg_parser *p, char *buf)
+{
+	char *s = buf, *e;
+
+	if (p->line == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
+		s += 3;
+	while (isspace((unsigned char)*s))
+		s++;
+	p->kind = LINE_OTHER;
+	if (!*s || *s == ';' || *s == '#')
+		return 0;
+	if (p->have_key && s > buf) {
+		/* inih would append these to the previous key: say why */
+		if (*s == '[' || strchr(s, '='))
+			return cfg_fail(
+				p, p->line,
+				"indented '%s' continues the previous "
+				"key; only continuation lines of a list "
+				"may be indented",
+				s);
+		p->kind = LINE_CONT;
+		return 0;
+	}
+	if (*s == '[') {
+		char inner[256];
+
+		e = strchr(s, ']');
+		if (!e)
+			return cfg_fail(p, p->line,
+					"section header lacks the closing ']'");
+		if (e[1])
+			return cfg_fail(p, p->line,
+					"unexpected text after ']': '%s'",
+					e + 1);
+		if (p->sect != SECT_NONE && section_close(p))
+			return -EINVAL;
+		snprintf(inner, sizeof(inner), "%.*s", (int)(e - s - 1), s + 1);
+		return section_open(p, inner);
+	}
+	if (!strpbrk(s, "=:"))
+		return cfg_fail(p, p->line,
+				"expected 'key = value', '[section]' or a "
+				"comment, found '%s'",
+				s);
+	p->kind = LINE_KEY;
+	p->have_key = true;
+	return 0;
+}
+
+/* ini_reader: hands inih the next line with its inline comment (';' after
+ * whitespace) and trailing whitespace removed; NULL at the end or once an
+ * error was found, which stops inih.
+ */
+static char *cfg_reader(char *str, int num, void *stream)
+{
+	struct cfg_parser *p = stream;
+	const char *nl;
+	size_t len;
+	char *s;
+
+	if (p->failed || !*p->pos)
+		return NULL;
+	nl = strchr(p->pos, '\n');
+	len = nl ? (size_t)(nl - p->pos) : strlen(p->pos);
+	p->line++;
+	if (len >= (size_t)num) {
+		cfg_fail(p, p->line,
+			 "line longer than %d characters (continue long lists "
+			 "on indented lines)",
+			 num - 1);
+		return NULL;
+	}
+	memcpy(str, p->pos, len);
+	str[len] = '\0';
+	p->pos += nl ? len + 1 : len;
+
+	for (s = str + 1; *s; s++) {
+		if (*s == ';' && isspace((unsigned char)s[-1])) {
+			*s = '\0';
+			break;
+		}
+	}
+	for (s = str + strlen(str); s > str && isspace((unsigned char)s[-1]);
+	     s--)
+		s[-1] = '\0';
+	if (classify(p, str))
+		return NULL;
+	return str;
+}
+
+static int check_value(struct cfg_parser *p, const char *v)
+{
+	const char *s;
+
+	for (s = v; *s; s++) {
+		if (*s == '#')
+			return key_fail(
+				p, "'#' starts a comment only at the start "
+				   "of a line (use ' ; comment' after a "
+				   "value)");
+		if (*s == ';')
+			return key_fail(p, "';' starts a comment only after "
+					   "whitespace");
+		if ((unsigned char)*s < 0x20 && *s != '\t')
+			return key_fail(p, "control character in the value");
+		if ((unsigned char)*s == 0x7f)
+			return key_fail(p, "control character in the value");
+	}
+	return 0;
+}
+
+static int unknown_key(struct cfg_parser *p, const char *name)
+{
+	char known[512] = "", *o = known;
+	const char *hint = NULL;
+	int i;
+
+	if (!*name)
+		return cfg_fail(p, p->line, "%s missing key name before '='",
+				p->label);
+	for (i = 0; i < p->nkeys; i++) {
+		o += snprintf(o, known + sizeof(known) - o, "%s%s",
+			      i ? ", " : "", p->keys[i].name);
+		if (!hint && close_enough(name, p->keys[i].name))
+			hint = p->keys[i].name;
+	}
+	if (hint)
+		return cfg_fail(p, p->line,
+				"%s unknown key '%s' (did you mean '%s'? "
+				"known: %s)",
+				p->label, name, hint, known);
+	for (i = 0; i < NKEYS(sections); i++) {
+		const struct cfg_key *k = sections[i].keys;
+		int j;
+
+		if (k == p->keys)
+			continue;
+		for (j = 0; j < sections[i].nkeys; j++)
+			if (!strcasecmp(k[j].name, name))
+				return cfg_fail(
+					p, p->line,
+					"%s unknown key '%s' (it belongs "
+					"in %s; known here: %s)",
+					p->label, name, sections[i].label,
+					known);
+	}
+	return cfg_fail(p, p->line, "%s unknown key '%s' (known: %s)", p->label,
+			name, known);
+}
+
+/* One key line or continuation line of the current section. */
+static int cfg_key_value(struct cfg_parser *p, const char *name,
+			 const char *value)
+{
+	int i;
+
+	if (p->kind == LINE_CONT) {
+		if (!p->cur_key) /* cannot happen: a key line came first */
+			return cfg_fail(p, p->line, "unexpected indented line");
+		if (!p->cur_key->list)
+			return cfg_fail(
+				p, p->line,
+				"%s indented line continues '%s', "
+				"which takes one value (indent only "
+				"continuations of interfaces or fields)",
+				p->label, p->cur_key->name);
+	} else if (p->kind == LINE_KEY) {
+		if (p->sect == SECT_NONE)
+			return cfg_fail(p, p->line,
+					"key '%s' outside any section (start "
+					"with [agent], [collector NAME] or "
+					"[template NAME])",
+					name);
+		for (i = 0; i < p->nkeys; i++)
+			if (!strcasecmp(p->keys[i].name, name))
+				break;
+		if (i == p->nkeys)
+			return unknown_key(p, name);
+		if (p->key_line[i])
+			return cfg_fail(p, p->line,
+					"%s duplicate key '%s' (first set on "
+					"line %d)",
+					p->label, p->keys[i].name,
+					p->key_line[i]);
+		p->key_line[i] = p->line;
+		p->cur_key = &p->keys[i];
+	} else {
+		return cfg_fail(p, p->line,
+				"internal error: inih and flowexp disagree "
+				"about this line");
+	}
+	p->kind = LINE_OTHER; /* one handler call per line */
+	if (check_value(p, value))
+		return -EINVAL;
+	return p->cur_key->parse(p, value);
+}
+
+/* ini_handler: nonzero means success to inih. */
+static int cfg_handler(void *user, const char *section, const char *name,
+		       const char *value)
+{
+	struct cfg_parser *p = user;
+
+	if (p->failed)
+		return 0;
+	return cfg_key_value(p, name, value) == 0;
+}
+
+/* Checks that need the whole file. */
+static int config_finish(struct cfg_parser *p)
+{
+	struct fe_config *cfg = p->cfg;
+	int i, j;
+
+	if (p->sect != SECT_NONE && section_close(p))
+		return -EINVAL;
+	if (!cfg->ncoll)
+		return cfg_fail(p, p->line ? p->line : 1,
+				"no [collector NAME] section: at least one "
+				"collector is required");
+	for (i = 0; i < cfg->ncoll; i++) {
+		struct fe_collector_cfg *c = &cfg->coll[i];
+		const char *want =
+			p->coll_tmpl_line[i] ? p->coll_tmpl[i] : "default";
+
+		if (!p->coll_od_set[i])
+			c->observation_domain = cfg->observation_domain;
+		c->tmpl = -1;
+		for (j = 0; j < cfg->ntmpl; j++)
+			if (!strcmp(cfg->tmpl[j].name, want))
+				c->tmpl = j;
+		/* "default" without a [template default] is the built-in */
+		if (c->tmpl < 0 && strcmp(want, "default")) {
+			char known[256] = "", *o = known;
+
+			for (j = 0; j < cfg->ntmpl; j++)
+				o += snprintf(o, known + sizeof(known) - o,
+					      ", %s", cfg->tmpl[j].name);
+			return cfg_fail(p, p->coll_tmpl_line[i],
+					"[collector %s] template '%s' is not "
+					"defined (known: default%s)",
+					c->name, want, known);
+		}
+	}
+	return 0;
+}
+
+void fe_config_defaults(struct fe_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ingress = FE_INGRESS_OFF;
+	cfg->poll_interval_ms = 1000;
+	cfg->active_timeout = 60;
+	cfg->idle_timeout = 15;
+	cfg->end_grace_ms = 2000;
+	cfg->observation_domain = 1;
+	strcpy(cfg->pin_path, "/sys/fs/bpf/flowexp");
+	strcpy(cfg->control_socket, FE_DEFAULT_CONTROL_SOCKET);
+	cfg->max_flows = 262144;
+	cfg->kernel_max_flows = 65536;
+	cfg->xdp_skb_mode = false;
+	cfg->log_level = FE_LOG_INFO;
+}
+
+int fe_config_parse(const char *name, const char *text, unsigned int flags,
+		    struct fe_config *cfg, char *err, size_t errlen)
+{
+	struct cfg_parser *p;
+	int ret;
+
+	/* the parser is big (names of every collector): keep it off the
+	 * stack of the caller
+	 */
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		snprintf(err, errlen, "%s: %s", name, strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	if (errlen)
+		err[0] = '\0';
+	fe_config_defaults(cfg);
+	p->file = name;
+	p->flags = flags;
+	p->cfg = cfg;
+	p->err = err;
+	p->errlen = errlen;
+	p->pos = text;
+
+	ret = ini_parse_stream(cfg_reader, p, cfg_handler, p);
+	if (!p->failed && ret > 0)
+		cfg_fail(p, ret, "syntax error");
+	else if (!p->failed && ret < 0)
+		cfg_fail(p, p->line, "inih failed (%d)", ret);
+	if (!p->failed)
+		config_finish(p);
+	ret = p->failed ? -EINVAL : 0;
+	free(p);
+	return ret;
+}
+
+int fe_config_parse_string(const char *name, const char *text,
+			   struct fe_config *cfg, char *err, size_t errlen)
+{
+	return fe_config_parse(name, text, 0, cfg, err, errlen);
+}
+
+int fe_config_load(const char *path, struct fe_config *cfg, char *err,
+		   size_t errlen)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	const char *nul;
+	FILE *f;
+	int ret;
+
+	fe_config_defaults(cfg);
+	f = fopen(path, "re");
+	if (!f)
+		goto fail_errno;
+	buf = malloc(CFG_MAX_FILE + 1);
+	if (!buf)
+		goto fail_errno_close;
+	len = fread(buf, 1, CFG_MAX_FILE + 1, f);
+	if (ferror(f))
+		goto fail_errno_close;
+	fclose(f);
+	if (len > CFG_MAX_FILE) {
+		free(buf);
+		snprintf(err, errlen, "%s: larger than %d bytes", path,
+			 CFG_MAX_FILE);
+		return -EFBIG;
+	}
+	buf[len] = '\0';
+	nul = memchr(buf, '\0', len);
+	if (nul) {
+		int line = 1;
+		const char *s;
+
+		for (s = buf; s < nul; s++)
+			line += *s == '\n';
+		snprintf(err, errlen, "%s:%d: NUL byte (not a text file?)",
+			 path, line);
+		free(buf);
+		return -EINVAL;
+	}
+	ret = fe_config_parse(path, buf, 0, cfg, err, errlen);
+	free(buf);
+	return ret;
+
+fail_errno_close:
+	ret = -errno;
+	fclose(f);
+	goto fail;
+fail_errno:
+	ret = -errno;
+fail:
+	free(buf);
+	if (!ret)
+		ret = -EIO;
+	snprintf(err, errlen, "%s: %s", path, strerror(-ret));
+	return ret;
+}
+
+/* --- printing ----------------------------------------------------------- */
+
+const char *fe_ingress_name(enum fe_ingress ing)
+{
+	return ing == FE_INGRESS_XDP  ? "xdp"
+	       : ing == FE_INGRESS_TC ? "tc"
+				      : "off";
+}
+
+const char *fe_transport_name(enum fe_transport t)
+{
+	return t == FE_TRANSPORT_TCP ? "tcp" : "udp";
+}
+
+int fe_config_print(FILE *f, const struct fe_config *cfg)
+{
+	static const char *const levels[] = { "warn", "info", "debug" };
+	int i, j, lvl = cfg->log_level;
+
+	if (lvl < 0 || lvl > 2)
+		lvl = FE_LOG_INFO;
+	fprintf(f, "[agent]\ninterfaces =");
+	for (i = 0; i < cfg->nifaces; i++)
+		fprintf(f, "%s%s", i && i % 8 == 0 ? "\n\t" : " ",
+			cfg->ifaces[i]);
+	fprintf(f,
+		"\ningress = %s\npoll_interval_ms = %u\nactive_timeout = %u\n"
+		"idle_timeout = %u\nend_grace_ms = %u\n"
+		"observation_domain = %" PRIu32 "\npin_path = %s\n"
+		"control_socket = %s\nnetns =%s%s\nmax_flows = %u\n"
+		"kernel_max_flows = %u\nxdp_mode = %s\nlog_level = %s\n",
+		fe_ingress_name(cfg->ingress), cfg->poll_interval_ms,
+		cfg->active_timeout, cfg->idle_timeout, cfg->end_grace_ms,
+		cfg->observation_domain, cfg->pin_path, cfg->control_socket,
+		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows,
+		cfg->kernel_max_flows, cfg->xdp_skb_mode ? "skb" : "native",
+		levels[lvl]);
+	for (i = 0; i < cfg->ncoll; i++) {
+		const struct fe_collector_cfg *c = &cfg->coll[i];
+
+		fprintf(f,
+			"\n[collector %s]\naddress = %s\ntransport = %s\n"
+			"biflow = %s\nsplit_links = %s\n",
+			c->name, c->address, fe_transport_name(c->transport),
+			c->biflow ? "yes" : "no",
+			c->split_links ? "yes" : "no");
+		if (c->tmpl >= 0 && c->tmpl < cfg->ntmpl)
+			fprintf(f, "template = %s\n", cfg->tmpl[c->tmpl].name);
+		fprintf(f,
+			"mtu = %u\ntemplate_refresh = %u\n"
+			"observation_domain = %" PRIu32 "\n",
+			c->mtu, c->template_refresh, c->observation_domain);
+	}
+	for (i = 0; i < cfg->ntmpl; i++) {
+		const struct fe_template_cfg *t = &cfg->tmpl[i];
+
+		fprintf(f, "\n[template %s]\nid = %u\nfields =", t->name,
+			t->id);
+		for (j = 0; j < t->nies; j++) {
+			const struct ie_def *ie = ie_by_id(t->ies[j]);
+
+			fprintf(f, "%s", j && j % 4 == 0 ? "\n\t" : " ");
+			if (ie)
+				fprintf(f, "%s", ie->name);
+			else
+				fprintf(f, "unknown%u", t->ies[j]);
+		}
+		fprintf(f, "\n");
+	}
+	return ferror(f) ? -EIO : 0;
+}

@@ -1,0 +1,97 @@
+/* config.h - flowagent's configuration: the INI file (docs/flowexp.ini.5)
+ * parsed and validated into one plain struct with fixed-size arrays.
+ */
+#ifndef FE_CONFIG_H
+#define FE_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/socket.h>
+
+#define FE_MAX_IFACES 64
+#define FE_MAX_COLLECTORS 16
+#define FE_MAX_TEMPLATES 32
+#define FE_MAX_FIELDS 64
+
+#define FE_DEFAULT_CONFIG "/etc/flowexp.ini"
+#define FE_DEFAULT_CONTROL_SOCKET "/run/flowexp/flowagent.sock"
+#define FE_IPFIX_PORT 4739
+
+enum fe_ingress { FE_INGRESS_OFF, FE_INGRESS_XDP, FE_INGRESS_TC };
+enum fe_transport { FE_TRANSPORT_UDP, FE_TRANSPORT_TCP };
+
+/* A [template NAME] section. Every template uses two template ids: id for
+ * its IPv4 variant and id + 1 for its IPv6 variant, so id <= 65534 and the
+ * ids of two templates differ by at least 2. ies[] are IANA element ids of
+ * exportable elements (ie_by_id(ies[i])->exportable), no duplicates.
+ */
+struct fe_template_cfg {
+	char name[64];
+	uint16_t id;
+	uint16_t ies[FE_MAX_FIELDS];
+	int nies;
+	int line; /* of the section header */
+};
+
+/* A [collector NAME] section. addrlen is 0 only when the host name was not
+ * resolved (FE_CONFIG_NO_RESOLVE); address is the text as written.
+ */
+struct fe_collector_cfg {
+	char name[64];
+	char address[256];
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	enum fe_transport transport;
+	bool biflow, split_links;
+	int tmpl; /* index into cfg->tmpl or -1 = built-in default template */
+	uint16_t mtu;
+	unsigned int template_refresh; /* s; 0 = at session start only (TCP) */
+	uint32_t observation_domain;   /* the agent's unless overridden */
+	int line;		       /* of the section header */
+};
+
+struct fe_config {
+	char ifaces[FE_MAX_IFACES][16];
+	int nifaces;
+	enum fe_ingress ingress;
+	unsigned int poll_interval_ms, active_timeout, idle_timeout,
+		end_grace_ms;
+	uint32_t observation_domain;
+	char pin_path[256], control_socket[108], netns[64]; /* "" = none */
+	unsigned int max_flows, kernel_max_flows;
+	bool xdp_skb_mode;
+	int log_level; /* enum fe_log_level */
+	struct fe_collector_cfg coll[FE_MAX_COLLECTORS];
+	int ncoll;
+	struct fe_template_cfg tmpl[FE_MAX_TEMPLATES];
+	int ntmpl;
+};
+
+void fe_config_defaults(struct fe_config *cfg);
+
+/* 0 on success; -EINVAL with "file:line: message" in err on a config error;
+ * -errno with "file: strerror" when the file cannot be read.
+ */
+int fe_config_load(const char *path, struct fe_config *cfg, char *err,
+		   size_t errlen);
+int fe_config_parse_string(const char *name, const char *text,
+			   struct fe_config *cfg, char *err, size_t errlen);
+
+/* Flags of fe_config_parse(). NO_RESOLVE accepts a syntactically valid host
+ * name without asking the resolver (addrlen stays 0): for fuzzing and for
+ * checking a file on a machine that cannot resolve its names.
+ */
+#define FE_CONFIG_NO_RESOLVE 0x1u
+int fe_config_parse(const char *name, const char *text, unsigned int flags,
+		    struct fe_config *cfg, char *err, size_t errlen);
+
+/* Writes cfg as an INI file that parses back to the same configuration
+ * (what `flowagent --check` prints). Returns 0 or -errno.
+ */
+int fe_config_print(FILE *f, const struct fe_config *cfg);
+
+const char *fe_ingress_name(enum fe_ingress ing);
+const char *fe_transport_name(enum fe_transport t);
+
+#endif

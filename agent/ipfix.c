@@ -1,0 +1,629 @@
+/* ipfix.c - the IPFIX encoder: family/biflow template derivation, record
+ * encoding from struct fe_record, and the MTU-bounded message writer.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "ie.h"
+#include "ipfix.h"
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+static const uint16_t ipfix_defaults[] = {
+	152, /* flowStartMilliseconds: nfdump reads only 152/153 as times */
+	153, /* flowEndMilliseconds */
+	1,   /* octetDeltaCount */
+	2,   /* packetDeltaCount */
+	8,   /* sourceIPv4Address (sourceIPv6Address in IPv6) */
+	12,  /* destinationIPv4Address */
+	7,   /* sourceTransportPort */
+	11,  /* destinationTransportPort */
+	4,   /* protocolIdentifier */
+	6,   /* tcpControlBits */
+	5,   /* ipClassOfService */
+	60,  /* ipVersion */
+	61,  /* flowDirection */
+	10,  /* ingressInterface */
+	14,  /* egressInterface */
+	32,  /* icmpTypeCodeIPv4 */
+	58,  /* vlanId */
+	52,  /* minimumTTL */
+	53,  /* maximumTTL */
+	136, /* flowEndReason */
+};
+
+const uint16_t *ipfix_default_fields(int *n)
+{
+	*n = sizeof(ipfix_defaults) / sizeof(ipfix_defaults[0]);
+	return ipfix_defaults;
+}
+
+int ipfix_template_add_field(struct ipfix_template *t, uint16_t id,
+			     uint16_t len, uint32_t pen)
+{
+	if (t->nfields >= IPFIX_MAX_FIELDS || !len || len == IE_VARLEN ||
+	    id & 0x8000)
+		return -EINVAL;
+	if ((uint32_t)t->rec_len + len >
+	    65535 - IPFIX_MSG_HDR_LEN - IPFIX_SET_HDR_LEN)
+		return -E2BIG;
+	t->f[t->nfields].id = id;
+	t->f[t->nfields].len = len;
+	t->f[t->nfields].pen = pen;
+	t->nfields++;
+	t->rec_len += len;
+	return 0;
+}
+
+static bool ipfix_template_has(const struct ipfix_template *t, uint16_t id,
+			       uint32_t pen)
+{
+	int i;
+
+	for (i = 0; i < t->nfields; i++)
+		if (t->f[i].id == id && t->f[i].pen == pen)
+			return true;
+	return false;
+}
+
+int ipfix_template_build(struct ipfix_template *t, uint16_t id, int family,
+			 bool biflow, const uint16_t *ies, int nies, char *err,
+			 size_t errlen)
+{
+	const struct ie_def *d;
+	uint16_t fid;
+	int i, ret;
+
+	memset(t, 0, sizeof(*t));
+	if (id < IPFIX_MIN_TEMPLATE_ID) {
+		snprintf(err, errlen, "template id %u: must be 256 or more",
+			 id);
+		return -EINVAL;
+	}
+	if (family != 4 && family != 6) {
+		snprintf(err, errlen, "template %u: family %d is not 4 or 6",
+			 id, family);
+		return -EINVAL;
+	}
+	t->id = id;
+	t->family = family;
+	t->biflow = biflow;
+	for (i = 0; i < nies; i++) {
+		d = ie_by_id(ies[i]);
+		if (!d) {
+			snprintf(err, errlen,
+				 "template %u: element %u is not in the "
+				 "registry",
+				 id, ies[i]);
+			return -EINVAL;
+		}
+		if (!d->exportable) {
+			snprintf(
+				err, errlen,
+				"template %u: %s cannot be exported by flowexp",
+				id, d->name);
+			return -EINVAL;
+		}
+		fid = ie_for_family(d->id, family);
+		if (!fid)
+			continue; /* e.g. flowLabelIPv6 in the IPv4 variant */
+		d = ie_by_id(fid);
+		if (!d || ipfix_template_has(t, fid, 0))
+			continue;
+		ret = 0;
+		if (biflow && d->reversible)
+			ret = ipfix_template_add_field(t, fid, d->len,
+						       IPFIX_PEN_REVERSE);
+		if (!ret)
+			ret = ipfix_template_add_field(t, fid, d->len, 0);
+		if (ret)
+			goto too_many;
+	}
+	if (biflow && !ipfix_template_has(t, 239, 0) &&
+	    ipfix_template_add_field(t, 239, 1, 0))
+		goto too_many;
+	if (!t->nfields) {
+		snprintf(err, errlen, "template %u: no field for IPv%d", id,
+			 family);
+		return -EINVAL;
+	}
+	return 0;
+
+too_many:
+	snprintf(err, errlen, "template %u: more than %d fields%s", id,
+		 IPFIX_MAX_FIELDS, biflow ? " with reverse fields" : "");
+	return -EINVAL;
+}
+
+void ipfix_record_reverse(struct fe_record *out, const struct fe_record *in)
+{
+	*out = *in;
+	memcpy(out->src, in->dst, sizeof(out->src));
+	memcpy(out->dst, in->src, sizeof(out->dst));
+	out->fwd = in->rev;
+	memset(&out->rev, 0, sizeof(out->rev));
+	out->has_rev = false;
+	if (in->proto == 1 || in->proto == 58) {
+		/* ICMP "ports" are the type/code of each direction */
+		out->sport = 0;
+		out->dport = in->rev.icmp_type_code;
+	} else {
+		out->sport = in->dport;
+		out->dport = in->sport;
+	}
+	/* the source of the reversed record is the responder */
+	if (in->biflow_dir == 1)
+		out->biflow_dir = 2;
+	else if (in->biflow_dir == 2)
+		out->biflow_dir = 1;
+}
+
+static void put_uint(uint8_t *p, uint16_t len, uint64_t v)
+{
+	int i;
+
+	/* reduced-size encoding keeps the low-order octets (RFC 7011 6.2) */
+	for (i = len - 1; i >= 0; i--) {
+		p[i] = (uint8_t)v;
+		v = len - i < 8 ? v >> 8 : 0;
+	}
+}
+
+/* NTP timestamp (RFC 7011 6.1.9/6.1.10) of a UNIX time in ms, with the
+ * fraction rounded down to micro (lower 11 bits 0) or nanosecond units.
+ */
+static uint64_t ntp_time(uint64_t ms, bool micro)
+{
+	uint64_t sec = ms / 1000 + IPFIX_NTP_EPOCH_OFFSET;
+	uint64_t frac = ((ms % 1000) << 32) / 1000;
+
+	if (micro)
+		frac &= ~0x7ffULL;
+	return sec << 32 | frac;
+}
+
+void ipfix_encode_field(uint8_t *p, const struct ipfix_field *f,
+			const struct fe_record *r, uint32_t domain)
+{
+	const struct fe_rec_dir *d =
+		f->pen == IPFIX_PEN_REVERSE ? &r->rev : &r->fwd;
+	uint64_t v = 0;
+
+	if (f->pen && f->pen != IPFIX_PEN_REVERSE) {
+		memset(p, 0, f->len);
+		return;
+	}
+	switch (f->id) {
+	case 8: /* sourceIPv4Address */
+	case 12:
+	case 27: /* sourceIPv6Address */
+	case 28: {
+		const uint8_t *a = f->id == 8 || f->id == 27 ? r->src : r->dst;
+		size_t n = f->len < 16 ? f->len : 16;
+
+		memset(p, 0, f->len);
+		memcpy(p, a, n);
+		return;
+	}
+	case 1:
+		v = d->octets;
+		break;
+	case 2:
+		v = d->packets;
+		break;
+	case 4:
+		v = r->proto;
+		break;
+	case 5:
+		v = d->tos;
+		break;
+	case 6:
+		v = d->tcp_flags;
+		break;
+	case 7:
+		v = r->sport;
+		break;
+	case 11:
+		v = r->dport;
+		break;
+	case 10:
+		v = d->in_if;
+		break;
+	case 14:
+		v = d->out_if;
+		break;
+	case 31:
+		v = d->flow_label;
+		break;
+	case 32:
+	case 139:
+		v = d->icmp_type_code;
+		break;
+	case 176:
+	case 178:
+		v = d->icmp_type_code >> 8;
+		break;
+	case 177:
+	case 179:
+		v = d->icmp_type_code & 0xff;
+		break;
+	case 52:
+		v = d->ttl_min;
+		break;
+	case 53:
+		v = d->ttl_max;
+		break;
+	case 58:
+	case 243:
+		v = r->vlan;
+		break;
+	case 60:
+		v = r->family;
+		break;
+	case 61:
+		v = d->flow_dir;
+		break;
+	case 136:
+		v = r->end_reason;
+		break;
+	case 239:
+		v = r->biflow_dir;
+		break;
+	case 149:
+		v = domain;
+		break;
+	case 150:
+		v = d->start_ms / 1000;
+		break;
+	case 151:
+		v = d->end_ms / 1000;
+		break;
+	case 152:
+		v = d->start_ms;
+		break;
+	case 153:
+		v = d->end_ms;
+		break;
+	case 154:
+	case 155:
+		v = ntp_time(f->id == 154 ? d->start_ms : d->end_ms, true);
+		break;
+	case 156:
+	case 157:
+		v = ntp_time(f->id == 156 ? d->start_ms : d->end_ms, false);
+		break;
+	case 161:
+	case 162:
+		v = d->end_ms > d->start_ms ? d->end_ms - d->start_ms : 0;
+		if (f->id == 162)
+			v *= 1000;
+		if (v > UINT32_MAX)
+			v = UINT32_MAX;
+		break;
+	case 195:
+		v = d->tos >> 2;
+		break;
+	case 196:
+		v = d->tos >> 5;
+		break;
+	default:
+		break;
+	}
+	put_uint(p, f->len, v);
+}
+
+/* Invariant: len is 0 (no message pending) or at least the header; set_off
+ * is the offset of the open set's header (0: no open set), whose id is
+ * set_id. msg_records counts the data records in the pending message.
+ */
+struct ipfix_writer {
+	uint32_t domain;
+	uint16_t mtu;
+	ipfix_send_fn send;
+	void *ctx;
+	size_t len;
+	size_t set_off;
+	uint16_t set_id;
+	uint32_t msg_records;
+	uint32_t msg_templates;
+	uint32_t seq;
+	bool templates_sent;
+	uint32_t templates_s;
+	struct ipfix_writer_stats st;
+	uint8_t *buf;
+};
+
+struct ipfix_writer *ipfix_writer__new(uint32_t domain, uint16_t mtu,
+				       ipfix_send_fn send, void *ctx)
+{
+	struct ipfix_writer *w;
+
+	if (!mtu)
+		mtu = IPFIX_DEFAULT_MTU;
+	if (mtu < IPFIX_MIN_MTU || !send) {
+		errno = EINVAL;
+		return NULL;
+	}
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return NULL;
+	w->buf = malloc(mtu);
+	if (!w->buf) {
+		free(w);
+		return NULL;
+	}
+	w->domain = domain;
+	w->mtu = mtu;
+	w->send = send;
+	w->ctx = ctx;
+	return w;
+}
+
+void ipfix_writer__free(struct ipfix_writer *w)
+{
+	if (!w)
+		return;
+	free(w->buf);
+	free(w);
+}
+
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+static void ipfix_writer_close_set(struct ipfix_writer *w)
+{
+	if (!w->set_off)
+		return;
+	put16(w->buf + w->set_off + 2, w->len - w->set_off);
+	w->set_off = 0;
+	w->set_id = 0;
+}
+
+int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s)
+{
+	int ret;
+
+	if (!w->len)
+		return 0;
+	ipfix_writer_close_set(w);
+	put16(w->buf, IPFIX_VERSION);
+	put16(w->buf + 2, w->len);
+	put32(w->buf + 4, now_s);
+	put32(w->buf + 8, w->seq);
+	put32(w->buf + 12, w->domain);
+	ret = w->send(w->ctx, w->buf, w->len);
+	/* The sequence number counts the data records *sent* (RFC 7011 3.1):
+	 * a message the transport refused never left, so its records go to
+	 * not_sent (notSentFlowTotalCount) and do not advance it. The next
+	 * message then carries the number the collector expects, and a gap a
+	 * collector reports always means loss in the network.
+	 */
+	if (ret < 0) {
+		w->st.send_errors++;
+		w->st.not_sent += w->msg_records;
+	} else {
+		ret = 0;
+		w->st.messages++;
+		w->st.records += w->msg_records;
+		w->st.templates += w->msg_templates;
+		w->st.octets += w->len;
+		w->seq += w->msg_records;
+	}
+	w->len = 0;
+	w->msg_records = 0;
+	w->msg_templates = 0;
+	return ret;
+}
+
+/* Makes room for need octets in a set with id set_id, flushing the pending
+ * message and opening a message and a set as needed. Returns 0 or the
+ * -errno of the flush (the room is made either way).
+ */
+static int ipfix_writer_room(struct ipfix_writer *w, uint16_t set_id,
+			     size_t need, uint32_t now_s)
+{
+	int ret = 0;
+
+	if (w->len && w->set_id == set_id && w->len + need <= w->mtu)
+		return 0;
+	if (w->len && w->len + IPFIX_SET_HDR_LEN + need > w->mtu)
+		ret = ipfix_writer__flush(w, now_s);
+	if (!w->len)
+		w->len = IPFIX_MSG_HDR_LEN;
+	ipfix_writer_close_set(w);
+	w->set_off = w->len;
+	w->set_id = set_id;
+	put16(w->buf + w->len, set_id);
+	put16(w->buf + w->len + 2, 0);
+	w->len += IPFIX_SET_HDR_LEN;
+	return ret;
+}
+
+static size_t ipfix_template_wire_len(const struct ipfix_template *t)
+{
+	size_t n = 4;
+	int i;
+
+	for (i = 0; i < t->nfields; i++)
+		n += t->f[i].pen ? 8 : 4;
+	return n;
+}
+
+int ipfix_writer__add_templates(struct ipfix_writer *w,
+				const struct ipfix_template *const *t, int n,
+				uint32_t now_s)
+{
+	int i, j, ret = 0, r;
+
+	for (i = 0; i < n; i++) {
+		size_t need = ipfix_template_wire_len(t[i]);
+		uint8_t *p;
+
+		if (!t[i]->nfields || t[i]->nfields > IPFIX_MAX_FIELDS ||
+		    IPFIX_MSG_HDR_LEN + IPFIX_SET_HDR_LEN + need > w->mtu)
+			return -EINVAL;
+		r = ipfix_writer_room(w, IPFIX_SET_TEMPLATE, need, now_s);
+		if (r && !ret)
+			ret = r;
+		p = w->buf + w->len;
+		put16(p, t[i]->id);
+		put16(p + 2, t[i]->nfields);
+		p += 4;
+		for (j = 0; j < t[i]->nfields; j++) {
+			const struct ipfix_field *f = &t[i]->f[j];
+
+			put16(p, f->id | (f->pen ? 0x8000 : 0));
+			put16(p + 2, f->len);
+			p += 4;
+			if (f->pen) {
+				put32(p, f->pen);
+				p += 4;
+			}
+		}
+		w->len += need;
+		w->msg_templates++;
+	}
+	w->templates_sent = true;
+	w->templates_s = now_s;
+	return ret;
+}
+
+int ipfix_writer__add_record(struct ipfix_writer *w,
+			     const struct ipfix_template *t,
+			     const struct fe_record *r, uint32_t now_s)
+{
+	uint8_t *p;
+	int i, ret;
+
+	if (!t->nfields || !t->rec_len ||
+	    IPFIX_MSG_HDR_LEN + IPFIX_SET_HDR_LEN + t->rec_len > w->mtu)
+		return -EINVAL;
+	ret = ipfix_writer_room(w, t->id, t->rec_len, now_s);
+	p = w->buf + w->len;
+	for (i = 0; i < t->nfields; i++) {
+		ipfix_encode_field(p, &t->f[i], r, w->domain);
+		p += t->f[i].len;
+	}
+	w->len += t->rec_len;
+	w->msg_records++;
+	return ret;
+}
+
+bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
+				 uint32_t interval_s)
+{
+	return !w->templates_sent || now_s - w->templates_s >= interval_s;
+}
+
+uint32_t ipfix_writer__seq(const struct ipfix_writer *w)
+{
+	return w->seq;
+}
+
+size_t ipfix_writer__pending(const struct ipfix_writer *w)
+{
+	return w->len;
+}
+
+void ipfix_writer__stats(const struct ipfix_writer *w,
+			 struct ipfix_writer_stats *s)
+{
+	*s = w->st;
+}
+
+int ipfix_parse_endpoint(const char *s, uint16_t default_port, bool passive,
+			 struct sockaddr_storage *ss, unsigned int *sslen,
+			 char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
+	char host[256], port[16];
+	const char *colon, *h = host;
+	unsigned long pn = default_port;
+	char *endp;
+	int ret;
+
+	if (!s || strlen(s) >= sizeof(host)) {
+		snprintf(err, errlen, "address '%s': empty or too long",
+			 s ? s : "");
+		return -EINVAL;
+	}
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (!rb || (rb[1] && rb[1] != ':')) {
+			snprintf(err, errlen,
+				 "address '%s': expected [IPv6]:PORT", s);
+			return -EINVAL;
+		}
+		snprintf(host, sizeof(host), "%.*s", (int)(rb - s - 1), s + 1);
+		colon = rb[1] ? rb + 1 : NULL;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon && strchr(s, ':') != colon)
+			colon = NULL; /* a bare IPv6 address */
+		snprintf(host, sizeof(host), "%.*s",
+			 colon ? (int)(colon - s) : (int)strlen(s), s);
+	}
+	if (colon) {
+		errno = 0;
+		pn = strtoul(colon + 1, &endp, 10);
+		if (!colon[1] || *endp || errno || pn > 65535) {
+			snprintf(err, errlen, "address '%s': bad port '%s'", s,
+				 colon + 1);
+			return -EINVAL;
+		}
+	}
+	snprintf(port, sizeof(port), "%lu", pn);
+	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
+	if (!host[0]) {
+		if (!passive) {
+			snprintf(err, errlen, "address '%s': no host", s);
+			return -EINVAL;
+		}
+		h = NULL;
+	}
+	ret = getaddrinfo(h, port, &hints, &ai);
+	if (ret) {
+		snprintf(err, errlen, "address '%s': %s", s, gai_strerror(ret));
+		return -EINVAL;
+	}
+	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+	*sslen = ai->ai_addrlen;
+	freeaddrinfo(ai);
+	return 0;
+}
+
+const char *ipfix_format_endpoint(const struct sockaddr *sa, char *buf,
+				  size_t len)
+{
+	char a[INET6_ADDRSTRLEN] = "?";
+
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)sa;
+
+		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
+		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
+	} else if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)sa;
+
+		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
+		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
+	} else {
+		snprintf(buf, len, "(family %u)", sa->sa_family);
+	}
+	return buf;
+}

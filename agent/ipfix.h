@@ -1,0 +1,139 @@
+/* ipfix.h - the IPFIX encoder (RFC 7011, RFC 5103 biflows): templates
+ * derived from a configured field list, and a message writer that packs
+ * template and data records into MTU-sized messages.
+ */
+#ifndef FE_IPFIX_H
+#define FE_IPFIX_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "record.h"
+
+#define IPFIX_VERSION 10
+#define IPFIX_MSG_HDR_LEN 16
+#define IPFIX_SET_HDR_LEN 4
+#define IPFIX_SET_TEMPLATE 2
+#define IPFIX_SET_OPTIONS_TEMPLATE 3
+#define IPFIX_MIN_TEMPLATE_ID 256
+#define IPFIX_MAX_FIELDS 64
+#define IPFIX_DEFAULT_MTU 1400
+#define IPFIX_MIN_MTU 576 /* the largest template (64 PEN fields) fits */
+#define IPFIX_DEFAULT_PORT 4739
+/* Seconds between NTP's epoch (1900) and UNIX's (1970). */
+#define IPFIX_NTP_EPOCH_OFFSET 2208988800ULL
+
+struct ipfix_field {
+	uint16_t id;  /* element id, enterprise bit clear */
+	uint16_t len; /* length on the wire, never IE_VARLEN here */
+	uint32_t pen; /* 0 (IANA) or IPFIX_PEN_REVERSE */
+};
+
+/* One family variant of a template. rec_len is the sum of the field lengths
+ * (every field the encoder writes is fixed-length).
+ */
+struct ipfix_template {
+	uint16_t id;
+	uint8_t family; /* 4 or 6 */
+	bool biflow;
+	int nfields;
+	struct ipfix_field f[IPFIX_MAX_FIELDS];
+	uint16_t rec_len;
+};
+
+/* Builds the family variant (4 or 6) of a configured field list of IANA
+ * element ids: maps address-like elements to the family (8<->27, 12<->28,
+ * 32<->139, ...), drops elements meaningless for the family (flowLabelIPv6
+ * in IPv4) and duplicates that mapping creates. For a biflow template each
+ * reversible element gets its reverse twin (PEN 29305) placed just before
+ * it (nfdump keeps the last value it reads for an element it does not map
+ * to a reverse field), and biflowDirection is appended when absent. Every
+ * id must be in the registry and exportable. Returns 0 or -EINVAL with the
+ * reason in err.
+ */
+int ipfix_template_build(struct ipfix_template *t, uint16_t id, int family,
+			 bool biflow, const uint16_t *ies, int nies, char *err,
+			 size_t errlen);
+/* Appends one field (for hand-made templates, e.g. tests); -EINVAL when
+ * full or len is 0 or variable, -E2BIG when the record would exceed 64 KiB.
+ */
+int ipfix_template_add_field(struct ipfix_template *t, uint16_t id,
+			     uint16_t len, uint32_t pen);
+/* The field list used when the configuration names no template. */
+const uint16_t *ipfix_default_fields(int *n);
+
+/* The reverse uniflow record of a biflow record (for collectors that take
+ * uniflow records only): addresses and ports swapped, rev as fwd.
+ */
+void ipfix_record_reverse(struct fe_record *out, const struct fe_record *in);
+
+/* Writes one field's value for record r (fwd for IANA fields, rev for
+ * reverse ones) into p (f->len octets). domain fills observationDomainId.
+ */
+void ipfix_encode_field(uint8_t *p, const struct ipfix_field *f,
+			const struct fe_record *r, uint32_t domain);
+
+/* One writer per (collector transport session, observation domain). It
+ * holds at most one message being built; a message is sent (through the
+ * callback) when the next record does not fit, or on flush.
+ */
+struct ipfix_writer;
+/* Returns 0 when the message was handed to the transport, -errno if not. */
+typedef int (*ipfix_send_fn)(void *ctx, const void *msg, size_t len);
+
+struct ipfix_writer_stats {
+	uint64_t messages;    /* messages sent */
+	uint64_t records;     /* data records sent */
+	uint64_t templates;   /* template records sent */
+	uint64_t octets;      /* message octets sent */
+	uint64_t send_errors; /* messages the transport refused */
+	uint64_t not_sent; /* data records in those (notSentFlowTotalCount) */
+};
+
+/* mtu: the largest message (UDP payload), IPFIX_MIN_MTU..65535; 0 means
+ * IPFIX_DEFAULT_MTU. NULL with errno EINVAL or ENOMEM.
+ */
+struct ipfix_writer *ipfix_writer__new(uint32_t domain, uint16_t mtu,
+				       ipfix_send_fn send, void *ctx);
+void ipfix_writer__free(struct ipfix_writer *w);
+/* Adds the template records of t[0..n-1] (one template set per message they
+ * occupy). Returns 0, -EINVAL for a template that cannot fit a message, or
+ * the -errno of a send this had to make first (the templates are queued
+ * either way).
+ */
+int ipfix_writer__add_templates(struct ipfix_writer *w,
+				const struct ipfix_template *const *t, int n,
+				uint32_t now_s);
+/* Adds one data record encoded with t (which must match r->family).
+ * Returns as add_templates does; the record is queued unless -EINVAL.
+ */
+int ipfix_writer__add_record(struct ipfix_writer *w,
+			     const struct ipfix_template *t,
+			     const struct fe_record *r, uint32_t now_s);
+/* Sends the pending message, if any, stamped with export time now_s. */
+int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s);
+/* True when templates were never added or last added interval_s ago or more
+ * (UDP collectors lose templates on restart: resend them periodically).
+ */
+bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
+				 uint32_t interval_s);
+/* The sequence number the next message will carry. */
+uint32_t ipfix_writer__seq(const struct ipfix_writer *w);
+/* Bytes in the message being built (0: none pending). */
+size_t ipfix_writer__pending(const struct ipfix_writer *w);
+void ipfix_writer__stats(const struct ipfix_writer *w,
+			 struct ipfix_writer_stats *s);
+
+/* Transport endpoints ("host:port", "[v6]:port", "host", "v6addr"; the
+ * port defaults to default_port). passive: for bind() (an empty host means
+ * any). Fills ss/sslen; returns 0 or -EINVAL with the reason in err.
+ */
+struct sockaddr;
+struct sockaddr_storage;
+int ipfix_parse_endpoint(const char *s, uint16_t default_port, bool passive,
+			 struct sockaddr_storage *ss, unsigned int *sslen,
+			 char *err, size_t errlen);
+/* "a.b.c.d:port" or "[v6]:port". Returns buf. */
+const char *ipfix_format_endpoint(const struct sockaddr *sa, char *buf,
+				  size_t len);
+
+#endif
