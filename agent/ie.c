@@ -17,12 +17,19 @@
 #define V IE_VARLEN
 
 /* Sorted by id (ie_by_id bisects). "reversible" follows RFC 5103 6.1: the
- * Identifiers (interfaces, ids), the Process Configuration and Process
- * Statistics elements, paddingOctets and biflowDirection have no reverse
- * twin; nor do the flow key fields (addresses, ports, protocol, ipVersion,
- * vlanId), which a biflow carries once, nor flowEndReason, which a biflow
- * record has once. tcpControlBits is exported in its 1-octet reduced size
- * (the form every collector decodes); decoders accept 1 or 2.
+ * Identifiers, the Process Configuration and Process Statistics elements,
+ * paddingOctets and biflowDirection have no reverse twin; nor do the flow
+ * key fields (addresses, ports, protocol, ipVersion, vlanId), which a
+ * biflow carries once, nor flowEndReason, which a biflow record has once.
+ * One deliberate exception: ingressInterface and egressInterface (listed
+ * among the Identifiers) get reverse twins, because on a router with an
+ * asymmetric return path the reply direction crosses other interfaces
+ * than the request, and a biflow record must say which. Collectors decode
+ * them as any reverse element (libfixbuf, Wireshark); nfdump keeps the
+ * forward value, which follows its reverse twin. Uniflow records
+ * (biflow = no) need no such extension.
+ * tcpControlBits is exported in its 1-octet reduced size (the form every
+ * collector decodes); decoders accept 1 or 2.
  */
 static const struct ie_def ie_table[] = {
 	IE(1, octetDeltaCount, U64, 8, R, X),
@@ -34,11 +41,11 @@ static const struct ie_def ie_table[] = {
 	IE(7, sourceTransportPort, U16, 2, N, X),
 	IE(8, sourceIPv4Address, IPV4, 4, N, X),
 	IE(9, sourceIPv4PrefixLength, U8, 1, N, N),
-	IE(10, ingressInterface, U32, 4, N, X),
+	IE(10, ingressInterface, U32, 4, R, X),
 	IE(11, destinationTransportPort, U16, 2, N, X),
 	IE(12, destinationIPv4Address, IPV4, 4, N, X),
 	IE(13, destinationIPv4PrefixLength, U8, 1, N, N),
-	IE(14, egressInterface, U32, 4, N, X),
+	IE(14, egressInterface, U32, 4, R, X),
 	IE(15, ipNextHopIPv4Address, IPV4, 4, N, N),
 	IE(16, bgpSourceAsNumber, U32, 4, N, N),
 	IE(17, bgpDestinationAsNumber, U32, 4, N, N),

@@ -390,11 +390,13 @@ static void test_biflow_order(void **state)
 	}
 	assert_int_equal(bdir, 1);
 	assert_int_equal(t.f[t.nfields - 1].id, 239);
-	/* not reversible: addresses, ports, protocol, interfaces */
+	/* not reversible: addresses, ports, protocol */
 	assert_false(has_field(&t, 8, IPFIX_PEN_REVERSE));
 	assert_false(has_field(&t, 7, IPFIX_PEN_REVERSE));
 	assert_false(has_field(&t, 4, IPFIX_PEN_REVERSE));
-	assert_false(has_field(&t, 10, IPFIX_PEN_REVERSE));
+	/* interfaces: reversed on purpose (asymmetric return paths) */
+	assert_true(has_field(&t, 10, IPFIX_PEN_REVERSE));
+	assert_true(has_field(&t, 14, IPFIX_PEN_REVERSE));
 	assert_false(has_field(&t, 136, IPFIX_PEN_REVERSE));
 	assert_true(has_field(&t, 1, IPFIX_PEN_REVERSE));
 	assert_true(has_field(&t, 152, IPFIX_PEN_REVERSE));
