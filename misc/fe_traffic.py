@@ -1,0 +1,548 @@
+#!/usr/bin/env python3
+# fe_traffic.py - traffic generator with exact ground truth for flowexp's
+# multipath topology (misc/create_netns.sh): sends UDP, TCP or ICMP from the
+# client namespace to the server namespace and prints, as JSON, what really
+# crossed the router per direction (packets, IP octets, router link used).
+#
+# Ground truth comes from AF_PACKET captures opened in the client and server
+# namespaces before the first packet: the receiver's capture counts every
+# packet that got through the router and sums the IP total length (IP header
+# + payload, as IPFIX counts octets). Senders' own counts (datagrams sent,
+# TcpOutSegs + TcpRetransSegs of the sender's namespace, ping's transmitted)
+# cross-check it: "ok" is false when they disagree (a drop somewhere) or when
+# a capture saw a GSO super-packet (the router's egress must segment; see
+# fe_offloads in selftests/net/lib.sh). Exit status 3 then, 0 when exact.
+#
+# usage: fe_traffic.py udp|tcp|icmp [options]   (run as root, host netns)
+#
+# Output: {"mode", "family", "ok", "notes": [...], "directions": [{
+#   "role": "request"|"reply", "flow": k, "src", "dst", "sport", "dport",
+#   "proto", "packets", "octets" (the truth), "sent_packets" (sender's own
+#   count; null for TCP, whose totals are checked per namespace),
+#   "links": {"fe-sN": packets}, "link_octets": {"fe-sN": octets} (router
+#   link used, from the server's side: exact for requests, and for replies
+#   unless the server sends GSO super-packets), "max_iplen"}, ...]}
+# ICMP: sport 0, dport type << 8 | code of that direction's messages.
+import argparse
+import ctypes
+import json
+import os
+import select
+import socket
+import struct
+import subprocess
+import sys
+import threading
+import time
+
+CLONE_NEWNET = 0x40000000
+ETH_P_ALL = 0x0003
+ETH_P_IP = 0x0800
+ETH_P_IPV6 = 0x86DD
+PACKET_OUTGOING = 4
+SOL_PACKET = 263
+PACKET_STATISTICS = 6
+SO_RCVBUFFORCE = 33
+MTU = 1500
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def setns(fd):
+    if _libc.setns(fd, CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, "setns: " + os.strerror(err))
+
+
+class Netns:
+    """Context manager: the calling thread enters netns NAME; sockets
+    created inside stay in it after the thread returns home."""
+
+    def __init__(self, name):
+        self.name = name
+
+    def __enter__(self):
+        self.home = os.open("/proc/thread-self/ns/net", os.O_RDONLY)
+        try:
+            fd = os.open("/run/netns/" + self.name, os.O_RDONLY)
+        except OSError as e:
+            os.close(self.home)
+            raise SystemExit("fe_traffic: netns %s: %s" %
+                             (self.name, e.strerror))
+        try:
+            setns(fd)
+        finally:
+            os.close(fd)
+        return self
+
+    def __exit__(self, *exc):
+        setns(self.home)
+        os.close(self.home)
+
+
+def link_of(ifname):
+    """Server device fe-rN is the peer of router device fe-sN."""
+    if ifname.startswith("fe-r") and ifname[4:].isdigit():
+        return "fe-s" + ifname[4:]
+    return ifname
+
+
+def parse_ip(pkt):
+    """(family, src, dst, proto, sport, dport, iplen) of an IP packet that
+    starts at pkt[0], or None. ICMP: sport 0, dport type << 8 | code (the
+    flowexp key convention)."""
+    if len(pkt) < 1:
+        return None
+    ver = pkt[0] >> 4
+    if ver == 4 and len(pkt) >= 20:
+        ihl = (pkt[0] & 15) * 4
+        iplen = struct.unpack_from("!H", pkt, 2)[0]
+        proto = pkt[9]
+        src = socket.inet_ntop(socket.AF_INET, pkt[12:16])
+        dst = socket.inet_ntop(socket.AF_INET, pkt[16:20])
+        l4 = pkt[ihl:]
+        fam = 4
+    elif ver == 6 and len(pkt) >= 40:
+        iplen = 40 + struct.unpack_from("!H", pkt, 4)[0]
+        proto = pkt[6]
+        src = socket.inet_ntop(socket.AF_INET6, pkt[8:24])
+        dst = socket.inet_ntop(socket.AF_INET6, pkt[24:40])
+        l4 = pkt[40:]  # the generator sends no extension headers
+        fam = 6
+    else:
+        return None
+    sport = dport = 0
+    if proto in (6, 17) and len(l4) >= 4:
+        sport, dport = struct.unpack_from("!HH", l4, 0)
+    elif proto in (1, 58) and len(l4) >= 2:
+        dport = l4[0] << 8 | l4[1]
+    return fam, src, dst, proto, sport, dport, iplen
+
+
+class Capture:
+    """AF_PACKET capture of every device of one namespace (lo excluded).
+    Rows: (ifname, outgoing, parsed-tuple)."""
+
+    def __init__(self, ns):
+        with Netns(ns):
+            self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_DGRAM,
+                                      socket.htons(ETH_P_ALL))
+        self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 64 << 20)
+        self.sock.setblocking(False)
+        self.rows = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            r, _, _ = select.select([self.sock], [], [], 0.05)
+            if not r:
+                if self.stop.is_set():
+                    return
+                continue
+            while True:
+                try:
+                    pkt, addr = self.sock.recvfrom(256)
+                except BlockingIOError:
+                    break
+                ifname, proto, pkttype = addr[0], addr[1], addr[2]
+                if ifname == "lo" or proto not in (ETH_P_IP, ETH_P_IPV6):
+                    continue
+                t = parse_ip(pkt)
+                if t:
+                    self.rows.append((ifname, pkttype == PACKET_OUTGOING, t))
+
+    def finish(self):
+        self.stop.set()
+        self.thread.join()
+        st = self.sock.getsockopt(SOL_PACKET, PACKET_STATISTICS, 8)
+        self.sock.close()
+        _, drops = struct.unpack("II", st)
+        return drops
+
+
+def tcp_segs(ns):
+    """TcpOutSegs + TcpRetransSegs of namespace NS (what nstat shows)."""
+    with Netns(ns):
+        with open("/proc/thread-self/net/snmp") as f:
+            lines = [ln.split() for ln in f if ln.startswith("Tcp:")]
+    tcp = dict(zip(lines[0][1:], (int(v) for v in lines[1][1:])))
+    return tcp["OutSegs"] + tcp["RetransSegs"]
+
+
+class Truth:
+    """Per-direction ground truth built from the two captures."""
+
+    def __init__(self, args, family):
+        self.args = args
+        self.family = family
+        self.notes = []
+        self.dirs = []  # dicts, in output order
+
+    def add(self, src, dst, proto, sport, dport, role, flow, sent):
+        self.dirs.append(dict(src=src, dst=dst, sport=sport, dport=dport,
+                              proto=proto, role=role, flow=flow,
+                              sent_packets=sent, packets=0, octets=0,
+                              links={}, link_octets={}, max_iplen=0))
+
+    def fill(self, cli_rows, srv_rows, match):
+        """match(d, tuple) -> bool selects the rows of direction d. A
+        request is counted where the server receives it, a reply where the
+        client receives it; the router link comes from the server side."""
+        for d in self.dirs:
+            req = d["role"] == "request"
+            rx = srv_rows if req else cli_rows
+            for ifname, out, t in rx:
+                if not out and match(d, t):
+                    d["packets"] += 1
+                    d["octets"] += t[6]
+                    d["max_iplen"] = max(d["max_iplen"], t[6])
+            for ifname, out, t in srv_rows:
+                # server rx = request via fe-sN, server tx = reply via fe-sN
+                if out != req and match(d, t):
+                    ln = link_of(ifname)
+                    d["links"][ln] = d["links"].get(ln, 0) + 1
+                    lo = d["link_octets"]
+                    lo[ln] = lo.get(ln, 0) + t[6]
+            if d["max_iplen"] > MTU:
+                self.notes.append(
+                    "%s %s:%d->%s:%d: capture saw a %d-octet GSO packet; "
+                    "octets are not wire-exact (router egress must have "
+                    "gso/tso off)" % (d["role"], d["src"], d["sport"],
+                                      d["dst"], d["dport"], d["max_iplen"]))
+            if d["sent_packets"] is not None and \
+                    d["sent_packets"] != d["packets"]:
+                self.notes.append(
+                    "%s %s:%d->%s:%d: sent %d, received %d packets" %
+                    (d["role"], d["src"], d["sport"], d["dst"], d["dport"],
+                     d["sent_packets"], d["packets"]))
+
+    def dump(self, mode, extra=None):
+        out = dict(mode=mode, family=self.family, ok=not self.notes,
+                   notes=self.notes, directions=self.dirs)
+        if extra:
+            out.update(extra)
+        text = json.dumps(out, indent=1)
+        if self.args.output:
+            tmp = self.args.output + ".tmp"
+            with open(tmp, "w") as f:
+                f.write(text + "\n")
+            os.rename(tmp, self.args.output)
+        else:
+            print(text)
+        if self.notes:
+            for n in self.notes:
+                print("fe_traffic: " + n, file=sys.stderr)
+        return 0 if not self.notes else 3
+
+
+def family_of(addr):
+    return 6 if ":" in addr else 4
+
+
+def src_addr(fam):
+    return "fd00:fe::2" if fam == 6 else "10.10.0.2"
+
+
+def pace(start, i, interval):
+    """Sleep until packet i's slot: a fixed schedule, not a fixed gap, so
+    the rate holds whatever the per-packet overhead."""
+    if interval > 0:
+        delay = start + i * interval - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+
+
+def captures(args):
+    cli = Capture(args.cli)
+    srv = Capture(args.srv)
+    time.sleep(0.05)
+    return cli, srv
+
+
+def finish_captures(truth, cli, srv):
+    time.sleep(args_settle)
+    for c, ns in ((cli, "client"), (srv, "server")):
+        drops = c.finish()
+        if drops:
+            truth.notes.append("%s capture dropped %d packets" % (ns, drops))
+
+
+args_settle = 0.3
+
+
+def run_udp(args):
+    fam = family_of(args.dst)
+    af = socket.AF_INET6 if fam == 6 else socket.AF_INET
+    hdr = 48 if fam == 6 else 28
+    if args.size + hdr > MTU:
+        raise SystemExit("fe_traffic: --size %d would fragment (max %d)" %
+                         (args.size, MTU - hdr))
+    truth = Truth(args, fam)
+    cli_cap, srv_cap = captures(args)
+    with Netns(args.srv):
+        srv = socket.socket(af, socket.SOCK_DGRAM)
+        # bound to the service address so replies come from it
+        srv.bind((args.dst, args.port))
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+    socks = []
+    with Netns(args.cli):
+        for k in range(args.flows):
+            s = socket.socket(af, socket.SOCK_DGRAM)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16 << 20)
+            sport = args.sport + k if args.sport else 0
+            s.bind(("::" if fam == 6 else "0.0.0.0", sport))
+            socks.append(s)
+    srv_count = {}
+    stop = threading.Event()
+
+    def server():
+        srv.settimeout(0.05)
+        while not stop.is_set():
+            try:
+                data, peer = srv.recvfrom(65535)
+            except socket.timeout:
+                continue
+            key = peer[1]
+            srv_count[key] = srv_count.get(key, 0) + 1
+            if args.echo:
+                srv.sendto(data, peer)
+
+    th = threading.Thread(target=server, daemon=True)
+    th.start()
+    payload = bytes(args.size)
+    sent = [0] * args.flows
+    start = time.monotonic()
+    i = 0
+    for n in range(args.count):
+        for k, s in enumerate(socks):
+            pace(start, i, args.interval)
+            s.sendto(payload, (args.dst, args.port))
+            sent[k] += 1
+            i += 1
+    # wait for the last echoes, then stop the sink
+    time.sleep(0.2)
+    stop.set()
+    th.join()
+    for k, s in enumerate(socks):
+        sport = s.getsockname()[1]
+        truth.add(src_addr(fam), args.dst, 17, sport, args.port, "request",
+                  k, sent[k])
+        if args.echo:
+            truth.add(args.dst, src_addr(fam), 17, args.port, sport, "reply",
+                      k, srv_count.get(sport, 0))
+        s.close()
+    srv.close()
+    finish_captures(truth, cli_cap, srv_cap)
+    truth.fill(cli_cap.rows, srv_cap.rows, match_ports)
+    return truth.dump("udp")
+
+
+def match_ports(d, t):
+    return (t[1] == d["src"] and t[2] == d["dst"] and t[3] == d["proto"] and
+            t[4] == d["sport"] and t[5] == d["dport"])
+
+
+def run_tcp(args):
+    fam = family_of(args.dst)
+    af = socket.AF_INET6 if fam == 6 else socket.AF_INET
+    truth = Truth(args, fam)
+    cli_cap, srv_cap = captures(args)
+    with Netns(args.srv):
+        lsock = socket.socket(af, socket.SOCK_STREAM)
+        lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        lsock.bind(("::" if fam == 6 else "0.0.0.0", args.port))
+        lsock.listen(64)
+    conns = []
+    with Netns(args.cli):
+        for k in range(args.flows):
+            s = socket.socket(af, socket.SOCK_STREAM)
+            if args.nodelay:
+                s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if args.sport:
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("::" if fam == 6 else "0.0.0.0", args.sport + k))
+            conns.append(s)
+    cli_before = tcp_segs(args.cli)
+    srv_before = tcp_segs(args.srv)
+    srv_bytes = {}
+    errors = []
+
+    def serve(c, peer):
+        total = 0
+        try:
+            while True:
+                data = c.recv(262144)
+                if not data:
+                    break
+                total += len(data)
+                if args.echo:
+                    c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+            while c.recv(65536):
+                pass
+        except OSError as e:
+            errors.append("server %s: %s" % (peer, e))
+        srv_bytes[peer[1]] = total
+        c.close()
+
+    def acceptor():
+        threads = []
+        for _ in range(args.flows):
+            c, peer = lsock.accept()
+            t = threading.Thread(target=serve, args=(c, peer), daemon=True)
+            t.start()
+            threads.append(t)
+        for t in threads:
+            t.join()
+
+    acc = threading.Thread(target=acceptor, daemon=True)
+    acc.start()
+
+    def client(s):
+        try:
+            s.connect((args.dst, args.port))
+            buf = bytes(args.write)
+            left = args.bytes
+            start = time.monotonic()
+            i = 0
+            got = 0
+            while left > 0:
+                pace(start, i, args.interval)
+                n = s.send(buf[:min(left, args.write)])
+                left -= n
+                i += 1
+                if args.echo:
+                    # drain echoes as we go so neither window fills up
+                    while select.select([s], [], [], 0)[0]:
+                        d = s.recv(262144)
+                        if not d:
+                            break
+                        got += len(d)
+            s.shutdown(socket.SHUT_WR)
+            while True:
+                d = s.recv(262144)
+                if not d:
+                    break
+                got += len(d)
+            if args.echo and got != args.bytes:
+                errors.append("client got %d of %d echoed bytes" %
+                              (got, args.bytes))
+        except OSError as e:
+            errors.append("client: %s" % e)
+        s.close()
+
+    ths = [threading.Thread(target=client, args=(s,), daemon=True)
+           for s in conns]
+    ports = []
+    for s, t in zip(conns, ths):
+        t.start()
+    for t in ths:
+        t.join()
+    acc.join(5)
+    lsock.close()
+    time.sleep(0.3)  # the last ACK of the close
+    cli_segs = tcp_segs(args.cli) - cli_before
+    srv_segs = tcp_segs(args.srv) - srv_before
+    finish_captures(truth, cli_cap, srv_cap)
+    # the client ports: from the captured SYNs (sockets are closed now)
+    for _, out, t in cli_cap.rows:
+        if out and t[3] == 6 and t[5] == args.port and t[4] not in ports:
+            ports.append(t[4])
+    for k, sport in enumerate(ports):
+        truth.add(src_addr(fam), args.dst, 6, sport, args.port, "request",
+                  k, None)
+        truth.add(args.dst, src_addr(fam), 6, args.port, sport, "reply", k,
+                  None)
+    truth.fill(cli_cap.rows, srv_cap.rows, match_ports)
+    req = sum(d["packets"] for d in truth.dirs if d["role"] == "request")
+    rep = sum(d["packets"] for d in truth.dirs if d["role"] == "reply")
+    if req != cli_segs:
+        truth.notes.append("client sent %d segments (TcpOutSegs+Retrans), "
+                           "server received %d" % (cli_segs, req))
+    if rep != srv_segs:
+        truth.notes.append("server sent %d segments (TcpOutSegs+Retrans), "
+                           "client received %d" % (srv_segs, rep))
+    if len(ports) != args.flows:
+        truth.notes.append("saw %d connections, wanted %d" %
+                           (len(ports), args.flows))
+    truth.notes.extend(errors)
+    return truth.dump("tcp", dict(client_segs=cli_segs, server_segs=srv_segs,
+                                  server_bytes=srv_bytes))
+
+
+def run_icmp(args):
+    fam = family_of(args.dst)
+    truth = Truth(args, fam)
+    cli_cap, srv_cap = captures(args)
+    cmd = ["nsenter", "--net=/run/netns/" + args.cli, "ping", "-q",
+           "-%d" % fam, "-c", str(args.count), "-s", str(args.size),
+           "-i", "%g" % args.interval, "-W", "1", args.dst]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    tx = rx = None
+    for ln in p.stdout.splitlines():
+        if "transmitted" in ln:
+            f = ln.split()
+            tx, rx = int(f[0]), int(f[3])
+    if tx is None:
+        raise SystemExit("fe_traffic: ping failed: %s%s" % (p.stdout,
+                                                             p.stderr))
+    req_type = 128 << 8 if fam == 6 else 8 << 8
+    rep_type = 129 << 8 if fam == 6 else 0
+    proto = 58 if fam == 6 else 1
+    truth.add(src_addr(fam), args.dst, proto, 0, req_type, "request", 0, tx)
+    truth.add(args.dst, src_addr(fam), proto, 0, rep_type, "reply", 0, rx)
+    finish_captures(truth, cli_cap, srv_cap)
+    truth.fill(cli_cap.rows, srv_cap.rows, match_ports)
+    if tx != rx:
+        truth.notes.append("ping: %d transmitted, %d received" % (tx, rx))
+    return truth.dump("icmp")
+
+
+def main():
+    pfx = os.environ.get("FE_NS_PREFIX", "fe-")
+    ap = argparse.ArgumentParser(description=__doc__)
+    sub = ap.add_subparsers(dest="mode", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--cli", default=pfx + "cli", help="client netns")
+    common.add_argument("--srv", default=pfx + "srv", help="server netns")
+    common.add_argument("--dst", default="10.10.9.1",
+                        help="server address (v4 or v6)")
+    common.add_argument("-o", "--output", help="write the JSON here")
+    u = sub.add_parser("udp", parents=[common])
+    u.add_argument("--port", type=int, default=5001)
+    u.add_argument("--count", type=int, default=100,
+                   help="packets per flow")
+    u.add_argument("--size", type=int, default=100, help="UDP payload")
+    u.add_argument("--flows", type=int, default=1,
+                   help="concurrent flows (source ports)")
+    u.add_argument("--sport", type=int, default=0,
+                   help="first source port (default: ephemeral)")
+    u.add_argument("--interval", type=float, default=0.001,
+                   help="seconds between packets (all flows)")
+    u.add_argument("--echo", action="store_true",
+                   help="server echoes each datagram")
+    t = sub.add_parser("tcp", parents=[common])
+    t.add_argument("--port", type=int, default=5002)
+    t.add_argument("--bytes", type=int, default=100000)
+    t.add_argument("--write", type=int, default=1000, help="write size")
+    t.add_argument("--interval", type=float, default=0.001,
+                   help="seconds between writes")
+    t.add_argument("--flows", type=int, default=1,
+                   help="concurrent connections")
+    t.add_argument("--sport", type=int, default=0)
+    t.add_argument("--echo", action="store_true")
+    t.add_argument("--no-nodelay", dest="nodelay", action="store_false")
+    i = sub.add_parser("icmp", parents=[common])
+    i.add_argument("--count", type=int, default=20)
+    i.add_argument("--size", type=int, default=56)
+    i.add_argument("--interval", type=float, default=0.01)
+    args = ap.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("fe_traffic: must run as root (setns, AF_PACKET)")
+    return {"udp": run_udp, "tcp": run_tcp, "icmp": run_icmp}[args.mode](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
