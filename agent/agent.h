@@ -11,9 +11,9 @@
 #include "meter.h"
 
 struct agent_if {
-	int ifindex;	/* 0: not attached (missing or failed) */
-	bool ingress;	/* an ingress meter is attached */
-	bool warned;	/* the problem was logged already */
+	int ifindex;  /* 0: not attached (missing or failed) */
+	bool ingress; /* an ingress meter is attached */
+	bool warned;  /* the problem was logged already */
 };
 
 struct agent {

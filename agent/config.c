@@ -19,6 +19,8 @@
 #include <arpa/inet.h>
 #include <ini.h>
 #include "config.h"
+#include "ctlsock.h"
+#include "meter.h"
 #include "ie.h"
 #include "log.h"
 
@@ -1180,7 +1182,7 @@ void fe_config_defaults(struct fe_config *cfg)
 	cfg->idle_timeout = 15;
 	cfg->end_grace_ms = 2000;
 	cfg->observation_domain = 1;
-	strcpy(cfg->pin_path, "/sys/fs/bpf/flowexp");
+	strcpy(cfg->pin_path, FE_DEFAULT_PIN_PATH);
 	strcpy(cfg->control_socket, FE_DEFAULT_CONTROL_SOCKET);
 	cfg->max_flows = 262144;
 	cfg->kernel_max_flows = 65536;

@@ -15,7 +15,6 @@
 #define FE_MAX_FIELDS 64
 
 #define FE_DEFAULT_CONFIG "/etc/flowexp.ini"
-#define FE_DEFAULT_CONTROL_SOCKET "/run/flowexp/flowagent.sock"
 #define FE_IPFIX_PORT 4739
 
 enum fe_ingress { FE_INGRESS_OFF, FE_INGRESS_XDP, FE_INGRESS_TC };

@@ -68,23 +68,23 @@ static void conv_rows(void *ctx, const struct fe_conv *c)
 
 			if (!pk)
 				continue;
-			if (rs->f && !fe_filter_match(rs->f,
-					pa->flow_dir ? pa->out_if : pa->in_if,
-					pa->in_if, base.family, base.proto,
-					base.src, base.dst, base.sport,
-					base.dport))
+			if (rs->f &&
+			    !fe_filter_match(
+				    rs->f,
+				    pa->flow_dir ? pa->out_if : pa->in_if,
+				    pa->in_if, base.family, base.proto,
+				    base.src, base.dst, base.sport, base.dport))
 				continue;
 			if (rs->by_if || !sum) {
 				sum = row_new(rs);
 				if (!sum)
 					return;
 				*sum = base;
-				sum->dir = rs->by_if ? pa->flow_dir :
-						       DUMP_DIR_ALL;
+				sum->dir =
+					rs->by_if ? pa->flow_dir : DUMP_DIR_ALL;
 				if (rs->by_if) {
-					sum->ifindex = pa->flow_dir ?
-							       pa->out_if :
-							       pa->in_if;
+					sum->ifindex = pa->flow_dir ? pa->out_if
+								    : pa->in_if;
 					sum->in_ifindex = pa->in_if;
 				}
 				sum->first_ns = pa->first_ms * 1000000;
@@ -126,13 +126,12 @@ static bool conv_match(void *ctx, const struct fe_conv *c)
 			dp = cd->icmp_type_code;
 		}
 		for (int p = 0; p < cd->npaths; p++)
-			if (fe_filter_match(f,
-					    cd->paths[p].flow_dir ?
-						    cd->paths[p].out_if :
-						    cd->paths[p].in_if,
-					    cd->paths[p].in_if, c->family,
-					    c->proto, c->addr[d], c->addr[!d],
-					    sp, dp))
+			if (fe_filter_match(
+				    f,
+				    cd->paths[p].flow_dir ? cd->paths[p].out_if
+							  : cd->paths[p].in_if,
+				    cd->paths[p].in_if, c->family, c->proto,
+				    c->addr[d], c->addr[!d], sp, dp))
 				return true;
 	}
 	return false;
@@ -171,7 +170,14 @@ static void do_stats(struct agent *a, FILE *out, bool json)
 			fprintf(out, ",\"meter_%s\":%llu", names[i],
 				(unsigned long long)st[i]);
 		fprintf(out,
-			",\"map_flows\":%u,\"map_overflow_entries\":%u,\"ticks\":%llu,\"drained_entries\":%llu,\"drain_errors\":%llu,\"early_drains\":%llu,\"cache_flows\":%llu,\"cache_created\":%llu,\"exported_idle\":%llu,\"exported_active\":%llu,\"exported_end\":%llu,\"exported_forced\":%llu,\"exported_resources\":%llu,\"dedup_packets\":%llu,\"dedup_clamped_packets\":%llu,\"collectors\":[",
+			",\"map_flows\":%u,\"map_overflow_entries\":%u,"
+			"\"ticks\":%llu,\"drained_entries\":%llu,\"drain_"
+			"errors\":%llu,\"early_drains\":%llu,\"cache_flows\":%"
+			"llu,\"cache_created\":%llu,\"exported_idle\":%llu,"
+			"\"exported_active\":%llu,\"exported_end\":%llu,"
+			"\"exported_forced\":%llu,\"exported_resources\":%llu,"
+			"\"dedup_packets\":%llu,\"dedup_clamped_packets\":%llu,"
+			"\"collectors\":[",
 			nf, no, (unsigned long long)a->ticks,
 			(unsigned long long)a->drained,
 			(unsigned long long)a->drain_errors,

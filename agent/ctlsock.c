@@ -38,8 +38,8 @@ int ctlsock_request(const char *path, const char *line, FILE *out)
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-		err = errno == ECONNREFUSED || errno == ENOENT ? -ENOENT :
-								  -errno;
+		err = errno == ECONNREFUSED || errno == ENOENT ? -ENOENT
+							       : -errno;
 		close(fd);
 		return err;
 	}

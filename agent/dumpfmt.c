@@ -16,7 +16,8 @@ int64_t fe_mono_to_unix_ns(void)
 	clock_gettime(CLOCK_REALTIME, &r);
 	clock_gettime(CLOCK_MONOTONIC, &m2);
 	int64_t mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec +
-			(int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec) / 2;
+			(int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec) /
+		       2;
 	return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
 }
 
@@ -46,9 +47,9 @@ static bool same_flow(const struct dump_row *a, const struct dump_row *b)
 {
 	return a->family == b->family && a->proto == b->proto &&
 	       a->sport == b->sport && a->dport == b->dport &&
-	       a->vlan == b->vlan && (a->flags & FE_KEY_OVERFLOW) ==
-	       (b->flags & FE_KEY_OVERFLOW) && !memcmp(a->src, b->src, 16) &&
-	       !memcmp(a->dst, b->dst, 16) &&
+	       a->vlan == b->vlan &&
+	       (a->flags & FE_KEY_OVERFLOW) == (b->flags & FE_KEY_OVERFLOW) &&
+	       !memcmp(a->src, b->src, 16) && !memcmp(a->dst, b->dst, 16) &&
 	       (!(a->flags & FE_KEY_OVERFLOW) || a->ifindex == b->ifindex);
 }
 
@@ -148,8 +149,9 @@ void dump_sort(struct dump_row *rows, size_t n)
 
 static const char *dir_name(int dir)
 {
-	return dir == FE_DIR_INGRESS ? "ingress" :
-	       dir == FE_DIR_EGRESS  ? "egress" : "all";
+	return dir == FE_DIR_INGRESS  ? "ingress"
+	       : dir == FE_DIR_EGRESS ? "egress"
+				      : "all";
 }
 
 static void addr_str(const struct dump_row *r, const uint8_t *a, char *buf,
@@ -202,14 +204,17 @@ static void print_json(FILE *out, const struct dump_row *r)
 	addr_str(r, r->src, s, sizeof(s));
 	addr_str(r, r->dst, d, sizeof(d));
 	fprintf(out,
-		"{\"ifindex\":%u,\"dir\":\"%s\",\"in_ifindex\":%u,\"family\":%u,\"proto\":%u,\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,\"dport\":%u,\"vlan\":%u,",
+		"{\"ifindex\":%u,\"dir\":\"%s\",\"in_ifindex\":%u,\"family\":%"
+		"u,\"proto\":%u,\"src\":\"%s\",\"dst\":\"%s\",\"sport\":%u,"
+		"\"dport\":%u,\"vlan\":%u,",
 		r->ifindex, dir_name(r->dir), r->in_ifindex, r->family,
 		r->proto, s, d, r->sport, r->dport, r->vlan);
 	if (is_icmp(r))
 		fprintf(out, "\"icmp_type\":%u,\"icmp_code\":%u,",
-			r->dport >> 8, r->dport & 0xff);
+			(unsigned)(r->dport >> 8), (unsigned)(r->dport & 0xff));
 	fprintf(out,
-		"\"overflow\":%s,\"fragment\":%s,\"packets\":%llu,\"bytes\":%llu,\"tcp_flags\":%u,\"first_ns\":%llu,\"last_ns\":%llu}\n",
+		"\"overflow\":%s,\"fragment\":%s,\"packets\":%llu,\"bytes\":%"
+		"llu,\"tcp_flags\":%u,\"first_ns\":%llu,\"last_ns\":%llu}\n",
 		r->flags & FE_KEY_OVERFLOW ? "true" : "false",
 		r->flags & FE_KEY_FRAG ? "true" : "false",
 		(unsigned long long)r->packets, (unsigned long long)r->bytes,
@@ -247,8 +252,8 @@ void dump_print(FILE *out, const struct dump_row *rows, size_t n,
 		if (by_ifindex) {
 			snprintf(ifn, sizeof(ifn), "%u%s%s%s", r->ifindex,
 				 if_indextoname(r->ifindex, ifname) ? "(" : "",
-				 if_indextoname(r->ifindex, ifname) ? ifname :
-								      "",
+				 if_indextoname(r->ifindex, ifname) ? ifname
+								    : "",
 				 if_indextoname(r->ifindex, ifname) ? ")" : "");
 			fprintf(out, "%-12s %-7s ", ifn, dir_name(r->dir));
 			if (!r->in_ifindex)
@@ -256,16 +261,23 @@ void dump_print(FILE *out, const struct dump_row *rows, size_t n,
 			else
 				snprintf(ifn, sizeof(ifn), "%u%s%s%s",
 					 r->in_ifindex,
-					 if_indextoname(r->in_ifindex, ifname) ? "(" : "",
-					 if_indextoname(r->in_ifindex, ifname) ? ifname : "",
-					 if_indextoname(r->in_ifindex, ifname) ? ")" : "");
+					 if_indextoname(r->in_ifindex, ifname)
+						 ? "("
+						 : "",
+					 if_indextoname(r->in_ifindex, ifname)
+						 ? ifname
+						 : "",
+					 if_indextoname(r->in_ifindex, ifname)
+						 ? ")"
+						 : "");
 			fprintf(out, "%-12s ", ifn);
 		}
 		endpoint(r, r->src, r->sport, a, sizeof(a));
 		endpoint(r, r->dst, r->dport, b, sizeof(b));
 		if (is_icmp(r))
-			snprintf(p, sizeof(p), "%u/%u", r->dport >> 8,
-				 r->dport & 0xff);
+			snprintf(p, sizeof(p), "%u/%u",
+				 (unsigned)(r->dport >> 8),
+				 (unsigned)(r->dport & 0xff));
 		else if (r->flags & FE_KEY_FRAG)
 			snprintf(p, sizeof(p), "frag");
 		else
@@ -273,10 +285,10 @@ void dump_print(FILE *out, const struct dump_row *rows, size_t n,
 		flags_str(r->tcp_flags, f);
 		char pn[16];
 		fprintf(out, "%-6s %-*s %-*s %-7s %12llu %15llu %-9s\n",
-			r->flags & FE_KEY_OVERFLOW ? "-" :
-			fe_proto_name(r->proto, pn, sizeof(pn)),
+			r->flags & FE_KEY_OVERFLOW
+				? "-"
+				: fe_proto_name(r->proto, pn, sizeof(pn)),
 			wsrc, a, wdst, b, p, (unsigned long long)r->packets,
-			(unsigned long long)r->bytes,
-			r->proto == 6 ? f : "-");
+			(unsigned long long)r->bytes, r->proto == 6 ? f : "-");
 	}
 }

@@ -27,10 +27,10 @@ struct exporter {
 	struct ipfix_template tmpl[2]; /* [0] IPv4, [1] IPv6 */
 	struct ipfix_writer *w;
 	int fd;
-	bool connected;		  /* TCP: session up */
-	uint32_t next_connect;	  /* TCP: earliest reconnect time */
-	unsigned int backoff;	  /* TCP: s */
-	uint32_t last_err_log;	  /* s */
+	bool connected;	       /* TCP: session up */
+	uint32_t next_connect; /* TCP: earliest reconnect time */
+	unsigned int backoff;  /* TCP: s */
+	uint32_t last_err_log; /* s */
 	uint64_t errs_since_log;
 	uint64_t sessions;
 	struct fe_record recs[MAX_RECS];
@@ -48,7 +48,8 @@ static void log_send_error(struct exporter *e, int err)
 	e->errs_since_log++;
 	if (now - e->last_err_log < ERR_LOG_INTERVAL && e->last_err_log)
 		return;
-	pr_warn("collector %s (%s): send failed: %s (%llu failed sends since last message; metering goes on)\n",
+	pr_warn("collector %s (%s): send failed: %s (%llu failed sends since "
+		"last message; metering goes on)\n",
 		e->cc.name, e->cc.address, strerror(err),
 		(unsigned long long)e->errs_since_log);
 	e->last_err_log = now;
@@ -91,8 +92,8 @@ static int open_socket(struct exporter *e)
 {
 	if (host_ns >= 0 && setns(host_ns, CLONE_NEWNET))
 		return -errno;
-	int type = e->cc.transport == FE_TRANSPORT_TCP ? SOCK_STREAM :
-							  SOCK_DGRAM;
+	int type =
+		e->cc.transport == FE_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	int fd = socket(e->cc.addr.ss_family, type | SOCK_CLOEXEC, 0);
 	int serr = errno;
 
@@ -157,8 +158,8 @@ struct exporter *exporter__new(const struct fe_config *cfg, int idx)
 	err = build_templates(e, cfg);
 	if (err)
 		goto fail;
-	e->w = ipfix_writer__new(e->cc.observation_domain, e->cc.mtu,
-				 send_msg, e);
+	e->w = ipfix_writer__new(e->cc.observation_domain, e->cc.mtu, send_msg,
+				 e);
 	if (!e->w) {
 		err = -ENOMEM;
 		goto fail;
@@ -218,15 +219,14 @@ static void send_templates(struct exporter *e, uint32_t now)
 void exporter__conv(struct exporter *e, const struct fe_conv *c,
 		    uint8_t end_reason, uint32_t now_s)
 {
-	int n = fe_conv_records(c, e->cc.biflow ? FE_REC_BIFLOW : FE_REC_UNIFLOW,
-				e->cc.split_links, end_reason, e->recs,
-				MAX_RECS);
+	int n = fe_conv_records(
+		c, e->cc.biflow ? FE_REC_BIFLOW : FE_REC_UNIFLOW,
+		e->cc.split_links, end_reason, e->recs, MAX_RECS);
 
 	if (ipfix_writer__templates_due(e->w, now_s, e->cc.template_refresh))
 		send_templates(e, now_s);
 	for (int i = 0; i < n; i++)
-		ipfix_writer__add_record(e->w,
-					 &e->tmpl[e->recs[i].family == 6],
+		ipfix_writer__add_record(e->w, &e->tmpl[e->recs[i].family == 6],
 					 &e->recs[i], now_s);
 }
 
@@ -292,7 +292,10 @@ void exporter__print_stats(const struct exporter *e, FILE *out, bool json)
 	ipfix_writer__stats(e->w, &s);
 	if (json) {
 		fprintf(out,
-			"{\"name\":\"%s\",\"address\":\"%s\",\"transport\":\"%s\",\"messages\":%llu,\"records\":%llu,\"template_records\":%llu,\"octets\":%llu,\"send_errors\":%llu,\"records_not_sent\":%llu,\"sequence\":%u}",
+			"{\"name\":\"%s\",\"address\":\"%s\",\"transport\":\"%"
+			"s\",\"messages\":%llu,\"records\":%llu,\"template_"
+			"records\":%llu,\"octets\":%llu,\"send_errors\":%llu,"
+			"\"records_not_sent\":%llu,\"sequence\":%u}",
 			e->cc.name, e->cc.address,
 			fe_transport_name(e->cc.transport),
 			(unsigned long long)s.messages,
@@ -307,8 +310,8 @@ void exporter__print_stats(const struct exporter *e, FILE *out, bool json)
 	fprintf(out, "collector %s (%s, %s, %s)\n", e->cc.name, e->cc.address,
 		fe_transport_name(e->cc.transport),
 		e->cc.biflow ? "biflow" : "uniflow");
-	fprintf(out, "  %-22s %llu\n  %-22s %llu\n  %-22s %llu\n",
-		"messages", (unsigned long long)s.messages, "records",
+	fprintf(out, "  %-22s %llu\n  %-22s %llu\n  %-22s %llu\n", "messages",
+		(unsigned long long)s.messages, "records",
 		(unsigned long long)s.records, "template_records",
 		(unsigned long long)s.templates);
 	fprintf(out, "  %-22s %llu\n  %-22s %llu\n  %-22s %llu\n  %-22s %u\n",

@@ -12,9 +12,9 @@ static const struct {
 	int num;
 	const char *name;
 } protos[] = {
-	{ 1, "icmp" },	{ 2, "igmp" }, { 6, "tcp" },   { 17, "udp" },
-	{ 47, "gre" },	{ 50, "esp" }, { 51, "ah" },   { 58, "icmp6" },
-	{ 89, "ospf" }, { 103, "pim" }, { 112, "vrrp" }, { 132, "sctp" },
+	{ 1, "icmp" },	    { 2, "igmp" },  { 6, "tcp" },    { 17, "udp" },
+	{ 47, "gre" },	    { 50, "esp" },  { 51, "ah" },    { 58, "icmp6" },
+	{ 89, "ospf" },	    { 103, "pim" }, { 112, "vrrp" }, { 132, "sctp" },
 	{ 136, "udplite" },
 };
 
@@ -111,14 +111,16 @@ int fe_filter_parse(int argc, char **argv, struct fe_filter *f, char *err,
 			f->proto = fe_proto_parse(v);
 			if (f->proto < 0) {
 				snprintf(err, errlen,
-					 "proto %s: not a protocol name or number 0-255",
+					 "proto %s: not a protocol name or "
+					 "number 0-255",
 					 v);
 				return -EINVAL;
 			}
 		} else if (!strcmp(w, "src") || !strcmp(w, "dst") ||
 			   !strcmp(w, "host")) {
-			uint8_t *a = w[0] == 's' ? f->src :
-				     w[0] == 'd' ? f->dst : f->host;
+			uint8_t *a = w[0] == 's'   ? f->src
+				     : w[0] == 'd' ? f->dst
+						   : f->host;
 
 			if (parse_addr(v, a, &fam)) {
 				snprintf(err, errlen,
@@ -132,12 +134,14 @@ int fe_filter_parse(int argc, char **argv, struct fe_filter *f, char *err,
 				return -EINVAL;
 			}
 			f->family = fam;
-			*(w[0] == 's' ? &f->has_src :
-			  w[0] == 'd' ? &f->has_dst : &f->has_host) = true;
+			*(w[0] == 's'	? &f->has_src
+			  : w[0] == 'd' ? &f->has_dst
+					: &f->has_host) = true;
 		} else if (!strcmp(w, "sport") || !strcmp(w, "dport") ||
 			   !strcmp(w, "port")) {
-			int *p = w[0] == 's' ? &f->sport :
-				 w[0] == 'd' ? &f->dport : &f->port;
+			int *p = w[0] == 's'   ? &f->sport
+				 : w[0] == 'd' ? &f->dport
+					       : &f->port;
 
 			if (parse_port(v, p)) {
 				snprintf(err, errlen,
@@ -147,7 +151,8 @@ int fe_filter_parse(int argc, char **argv, struct fe_filter *f, char *err,
 			}
 		} else {
 			snprintf(err, errlen,
-				 "unknown filter word '%s' (dev, proto, src, dst, host, sport, dport, port, all)",
+				 "unknown filter word '%s' (dev, proto, src, "
+				 "dst, host, sport, dport, port, all)",
 				 w);
 			return -EINVAL;
 		}
@@ -226,8 +231,7 @@ bool fe_filter_match(const struct fe_filter *f, uint32_t ifindex,
 	return true;
 }
 
-bool fe_filter_match_key(const struct fe_filter *f,
-			 const struct fe_flow_key *k)
+bool fe_filter_match_key(const struct fe_filter *f, const struct fe_flow_key *k)
 {
 	return fe_filter_match(f, k->ifindex, k->in_ifindex, k->family,
 			       k->proto, k->src, k->dst, k->sport, k->dport);

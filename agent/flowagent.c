@@ -60,7 +60,8 @@ static int on_entry(void *ctx, const struct fe_flow_key *k,
 		struct pending *p = realloc(d->p, cap * sizeof(*p));
 
 		if (!p) {
-			pr_warn("drain: out of memory; %llu packets of a flow lost\n",
+			pr_warn("drain: out of memory; %llu packets of a flow "
+				"lost\n",
 				(unsigned long long)v->packets);
 			return 0;
 		}
@@ -128,8 +129,9 @@ static struct flowcache_cfg cache_cfg(const struct fe_config *c)
 
 static enum meter_ingress meter_ing(enum fe_ingress i)
 {
-	return i == FE_INGRESS_XDP ? METER_INGRESS_XDP :
-	       i == FE_INGRESS_TC  ? METER_INGRESS_TC : METER_INGRESS_NONE;
+	return i == FE_INGRESS_XDP  ? METER_INGRESS_XDP
+	       : i == FE_INGRESS_TC ? METER_INGRESS_TC
+				    : METER_INGRESS_NONE;
 }
 
 /* Attaches configured interfaces that are not (yet, or any more) metered;
@@ -145,14 +147,16 @@ static void check_interfaces(struct agent *a)
 		if (ai->ifindex && idx == ai->ifindex)
 			continue;
 		if (ai->ifindex && idx != ai->ifindex) {
-			pr_warn("interface %s (ifindex %d) is gone; metering the other interfaces\n",
+			pr_warn("interface %s (ifindex %d) is gone; metering "
+				"the other interfaces\n",
 				name, ai->ifindex);
 			ai->ifindex = 0;
 			ai->warned = false;
 		}
 		if (!idx) {
 			if (!ai->warned)
-				pr_warn("interface %s does not exist; it will be metered when it appears\n",
+				pr_warn("interface %s does not exist; it will "
+					"be metered when it appears\n",
 					name);
 			ai->warned = true;
 			continue;
@@ -160,7 +164,8 @@ static void check_interfaces(struct agent *a)
 		if (meter__attach(a->m, name, meter_ing(a->cfg.ingress),
 				  a->cfg.xdp_skb_mode)) {
 			if (!ai->warned)
-				pr_warn("interface %s: attach failed (see above); retrying every tick\n",
+				pr_warn("interface %s: attach failed (see "
+					"above); retrying every tick\n",
 					name);
 			ai->warned = true;
 			continue;
@@ -182,7 +187,8 @@ static int open_exporters(struct agent *a, const struct fe_config *cfg,
 		/* keep an unchanged collector: same socket, same sequence */
 		out[i] = NULL;
 		for (int j = 0; j < a->nexp; j++) {
-			if (a->exp[j] && !exporter__differs(a->exp[j], cfg, i)) {
+			if (a->exp[j] &&
+			    !exporter__differs(a->exp[j], cfg, i)) {
 				out[i] = a->exp[j];
 				a->exp[j] = NULL;
 				break;
@@ -211,7 +217,8 @@ static void reload(struct agent *a)
 	if (!n)
 		return;
 	if (fe_config_load(a->cfg_path, n, err, sizeof(err))) {
-		pr_warn("reload refused, keeping the running configuration: %s\n",
+		pr_warn("reload refused, keeping the running configuration: "
+			"%s\n",
 			err);
 		free(n);
 		return;
@@ -256,17 +263,21 @@ static void reload(struct agent *a)
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: flowagent [-c FILE] [-f] [-v...] [--check] [--version]\n"
-		"IPFIX flow exporter: meters the configured interfaces with eBPF and\n"
+		"Usage: flowagent [-c FILE] [-f] [-v...] [--check] "
+		"[--version]\n"
+		"IPFIX flow exporter: meters the configured interfaces with "
+		"eBPF and\n"
 		"exports flow records to the configured collectors.\n"
 		"  -c, --config FILE  configuration (default %s)\n"
 		"  -f, --foreground   stay in the foreground, log to stderr\n"
 		"                     (default: log to syslog)\n"
 		"  -v, --verbose      more messages (repeat for debug)\n"
-		"      --check        validate the configuration and exit (0 ok, 2 bad);\n"
+		"      --check        validate the configuration and exit (0 "
+		"ok, 2 bad);\n"
 		"                     touches nothing on the system\n"
 		"  -h, --help         this help\n"
-		"Signals: TERM/INT export every cached flow (forced end) and exit;\n"
+		"Signals: TERM/INT export every cached flow (forced end) and "
+		"exit;\n"
 		"HUP reloads the configuration, keeping the flow cache.\n"
 		"See flowagent(8) and flowexp.ini(5).\n",
 		FE_DEFAULT_CONFIG);
@@ -332,7 +343,8 @@ int main(int argc, char **argv)
 	}
 	a->cfg_path = path;
 	int level = a->cfg.log_level + verbose;
-	fe_log_init("flowagent", !fg, level > FE_LOG_DEBUG ? FE_LOG_DEBUG : level);
+	fe_log_init("flowagent", !fg,
+		    level > FE_LOG_DEBUG ? FE_LOG_DEBUG : level);
 	fe_log_hook_libbpf();
 	a->host_ns = a->meter_ns = -1;
 
@@ -361,7 +373,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (meter__max_flows(a->m) != a->cfg.kernel_max_flows)
-		pr_info("reusing the pinned meter set %s with %u flows per map (kernel_max_flows = %u applies to a new set)\n",
+		pr_info("reusing the pinned meter set %s with %u flows per map "
+			"(kernel_max_flows = %u applies to a new set)\n",
 			a->cfg.pin_path, meter__max_flows(a->m),
 			a->cfg.kernel_max_flows);
 	struct flowcache_cfg fcc = cache_cfg(&a->cfg);
@@ -374,7 +387,8 @@ int main(int argc, char **argv)
 	if (lfd < 0)
 		goto out;
 	check_interfaces(a);
-	pr_info("flowagent %s running: %d interfaces, %d collectors, poll %u ms\n",
+	pr_info("flowagent %s running: %d interfaces, %d collectors, poll %u "
+		"ms\n",
 		VERSION, a->cfg.nifaces, a->nexp, a->cfg.poll_interval_ms);
 
 	uint64_t next = unix_ms();

@@ -48,8 +48,8 @@ void fe_log(enum fe_log_level level, const char *fmt, ...)
  * dispatcher this kernel refuses, a missing clsact qdisc): their messages
  * are debug output. Our own message says what failed.
  */
-static int libbpf_print(enum libbpf_print_level level __attribute__((unused)), const char *fmt,
-			va_list ap)
+static int libbpf_print(enum libbpf_print_level level __attribute__((unused)),
+			const char *fmt, va_list ap)
 {
 	enum fe_log_level l = FE_LOG_DEBUG;
 
@@ -57,8 +57,8 @@ static int libbpf_print(enum libbpf_print_level level __attribute__((unused)), c
 	return 0;
 }
 
-static int libxdp_print(enum libxdp_print_level level __attribute__((unused)), const char *fmt,
-			va_list ap)
+static int libxdp_print(enum libxdp_print_level level __attribute__((unused)),
+			const char *fmt, va_list ap)
 {
 	enum fe_log_level l = FE_LOG_DEBUG;
 

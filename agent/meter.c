@@ -125,16 +125,16 @@ static int create_inner(const char *name, unsigned int max)
 }
 
 static const char *const pin_names[] = {
-	FE_PIN_OUTER,	 FE_PIN_STATS,		FE_PIN_FLOWS_A,
-	FE_PIN_FLOWS_B,	 FE_PIN_OVF_A,		FE_PIN_OVF_B,
+	FE_PIN_OUTER,	       FE_PIN_STATS,	       FE_PIN_FLOWS_A,
+	FE_PIN_FLOWS_B,	       FE_PIN_OVF_A,	       FE_PIN_OVF_B,
 	FE_PIN_PROG_TC_EGRESS, FE_PIN_PROG_TC_INGRESS, FE_PIN_PROG_XDP,
 };
 
 static int *pin_fd(struct meter *m, int i)
 {
-	int *fds[] = { &m->outer_fd,   &m->stats_fd,   &m->flows_fd[0],
-		       &m->flows_fd[1], &m->ovf_fd[0],  &m->ovf_fd[1],
-		       &m->prog_eg_fd, &m->prog_in_fd, &m->prog_xdp_fd };
+	int *fds[] = { &m->outer_fd,	&m->stats_fd,	&m->flows_fd[0],
+		       &m->flows_fd[1], &m->ovf_fd[0],	&m->ovf_fd[1],
+		       &m->prog_eg_fd,	&m->prog_in_fd, &m->prog_xdp_fd };
 	return fds[i];
 }
 
@@ -174,7 +174,8 @@ static int meter_create(struct meter *m)
 	if (!err)
 		err = meter_bpf__load(skel);
 	if (err) {
-		pr_warn("load BPF meters: %s (run with -v for the verifier log)\n",
+		pr_warn("load BPF meters: %s (run with -v for the verifier "
+			"log)\n",
 			strerror(-err));
 		goto out;
 	}
@@ -234,7 +235,9 @@ static int meter_reuse(struct meter *m)
 		return -errno;
 	if (info.key_size != sizeof(struct fe_flow_key) ||
 	    info.value_size != sizeof(struct fe_flow_val)) {
-		pr_warn("pinned meter set %s is from an incompatible flowexp version; detach it (flowctl --pin-path %s detach --all) and remove the directory\n",
+		pr_warn("pinned meter set %s is from an incompatible flowexp "
+			"version; detach it (flowctl --pin-path %s detach "
+			"--all) and remove the directory\n",
 			m->pin, m->pin);
 		return -EPROTO;
 	}
@@ -312,8 +315,8 @@ unsigned int meter__max_flows(const struct meter *m)
 
 /* ---- attach / detach ---- */
 
-static int link_pin(const struct meter *m, int ifindex, bool egress,
-		    char *buf, size_t len)
+static int link_pin(const struct meter *m, int ifindex, bool egress, char *buf,
+		    size_t len)
 {
 	char name[96];
 
@@ -349,8 +352,8 @@ static int clsact_attach(struct meter *m, const char *ifname, int ifindex,
 			 bool egress)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = egress ? BPF_TC_EGRESS :
-						     BPF_TC_INGRESS);
+			    .attach_point =
+				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
 			    .priority = FE_TC_PRIO);
 	char marker[PATH_MAX];
@@ -396,7 +399,7 @@ static int tc_attach(struct meter *m, const char *ifname, int ifindex,
 		close(fd);
 		if (at == ifindex)
 			return 0; /* already attached */
-		unlink(path); /* the device it was on is gone */
+		unlink(path);	  /* the device it was on is gone */
 	}
 	fd = bpf_link_create(egress ? m->prog_eg_fd : m->prog_in_fd, ifindex,
 			     egress ? FE_BPF_TCX_EGRESS : FE_BPF_TCX_INGRESS,
@@ -425,8 +428,8 @@ static int tc_attach(struct meter *m, const char *ifname, int ifindex,
 static int tc_detach(struct meter *m, int ifindex, bool egress)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = egress ? BPF_TC_EGRESS :
-						     BPF_TC_INGRESS);
+			    .attach_point =
+				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
 			    .priority = FE_TC_PRIO);
 	char path[PATH_MAX], marker[PATH_MAX];
@@ -517,7 +520,9 @@ static int xdp_attach(struct meter *m, const char *ifname, int ifindex,
 		int other = xdp_attached_id(ifindex, NULL);
 
 		if (other)
-			pr_warn("attach XDP meter on %s: %s (XDP program id %d is already attached and libxdp's dispatcher is unavailable)\n",
+			pr_warn("attach XDP meter on %s: %s (XDP program id %d "
+				"is already attached and libxdp's dispatcher "
+				"is unavailable)\n",
 				ifname, strerror(-err), other);
 		else
 			pr_warn("attach XDP meter (%s mode) on %s: %s\n",
@@ -535,13 +540,14 @@ static int xdp_detach(struct meter *m, int ifindex)
 	if (!xdp_is_ours(m, ifindex, &disp))
 		return 0;
 	if (!disp) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, o, .old_prog_fd = m->prog_xdp_fd);
+		LIBBPF_OPTS(bpf_xdp_attach_opts, o,
+			    .old_prog_fd = m->prog_xdp_fd);
 		__u32 flags;
 
 		xdp_attached_id(ifindex, &mode);
-		flags = mode == XDP_ATTACHED_SKB ? XDP_FLAGS_SKB_MODE :
-		        mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE :
-						  XDP_FLAGS_DRV_MODE;
+		flags = mode == XDP_ATTACHED_SKB  ? XDP_FLAGS_SKB_MODE
+			: mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
+						  : XDP_FLAGS_DRV_MODE;
 		flags |= XDP_FLAGS_REPLACE;
 		if (bpf_xdp_detach(ifindex, flags, &o))
 			return -errno;
@@ -623,8 +629,8 @@ static bool tcx_has(int ifindex, int type, uint32_t id)
 static bool clsact_has(int ifindex, bool egress, uint32_t id)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = egress ? BPF_TC_EGRESS :
-						     BPF_TC_INGRESS);
+			    .attach_point =
+				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
 			    .priority = FE_TC_PRIO);
 
@@ -661,9 +667,10 @@ int meter__attachments(struct meter *m, struct meter_attachment *out, int max)
 		if (xdp_is_ours(m, a.ifindex, &disp)) {
 			a.ingress_xdp = true;
 			xdp_attached_id(a.ifindex, &mode);
-			a.xdp_mode = disp ? "dispatcher" :
-				     mode == XDP_ATTACHED_SKB ? "skb" :
-				     mode == XDP_ATTACHED_HW ? "hw" : "native";
+			a.xdp_mode = disp			? "dispatcher"
+				     : mode == XDP_ATTACHED_SKB ? "skb"
+				     : mode == XDP_ATTACHED_HW	? "hw"
+								: "native";
 		}
 		if (a.egress || a.ingress_tc || a.ingress_xdp)
 			out[n++] = a;
@@ -827,8 +834,8 @@ static int drain_map(struct meter *m, int fd, meter_entry_fn fn, void *ctx)
 		for (__u32 i = 0; i < count; i++) {
 			struct fe_flow_val sum;
 
-			meter_sum_percpu(&m->vals[(size_t)i * m->ncpu],
-					 m->ncpu, &sum);
+			meter_sum_percpu(&m->vals[(size_t)i * m->ncpu], m->ncpu,
+					 &sum);
 			if (sum.packets)
 				fn(ctx, &m->keys[i], &sum);
 		}
@@ -851,7 +858,8 @@ static int swap_slot(struct meter *m, __u32 slot, const int fds[2],
 	if (bpf_map_update_elem(m->outer_fd, &slot, &fds[!live], 0)) {
 		int err = -errno;
 
-		pr_warn("swap flow map in slot %u: %s\n", slot, strerror(errno));
+		pr_warn("swap flow map in slot %u: %s\n", slot,
+			strerror(errno));
 		return err;
 	}
 	*old_fd = fds[live];

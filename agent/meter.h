@@ -29,8 +29,8 @@ unsigned int meter__max_flows(const struct meter *m);
  * ingress meter to the device in the current network namespace. Attaching
  * what is already attached is a no-op. xdp_skb selects generic XDP.
  */
-int meter__attach(struct meter *m, const char *ifname,
-		  enum meter_ingress ing, bool xdp_skb);
+int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
+		  bool xdp_skb);
 /* Removes every hook of this meter set from the device (by name or, when
  * the device is gone, by ifindex). Missing hooks are not an error.
  */
@@ -39,17 +39,16 @@ int meter__detach(struct meter *m, const char *ifname, int ifindex);
 struct meter_attachment {
 	int ifindex;
 	char ifname[16];
-	bool egress;	     /* tc egress meter present */
-	bool ingress_tc;     /* tc ingress meter present */
-	bool ingress_xdp;    /* XDP meter present */
-	const char *tc_kind; /* "tcx" or "clsact" */
+	bool egress;	      /* tc egress meter present */
+	bool ingress_tc;      /* tc ingress meter present */
+	bool ingress_xdp;     /* XDP meter present */
+	const char *tc_kind;  /* "tcx" or "clsact" */
 	const char *xdp_mode; /* "native", "skb", ... */
 };
 /* Lists this meter set's hooks on the devices of the current netns; returns
  * how many were written to out (at most max) or -errno.
  */
-int meter__attachments(struct meter *m, struct meter_attachment *out,
-		       int max);
+int meter__attachments(struct meter *m, struct meter_attachment *out, int max);
 /* Detaches from every device of the current netns (and drops stale pins). */
 int meter__detach_all(struct meter *m);
 

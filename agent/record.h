@@ -34,11 +34,11 @@ struct fe_rec_dir {
 	uint64_t octets;
 	uint64_t start_ms;
 	uint64_t end_ms;
-	uint32_t in_if;  /* ingressInterface */
+	uint32_t in_if;	 /* ingressInterface */
 	uint32_t out_if; /* egressInterface (0: unknown/local) */
 	uint16_t tcp_flags;
 	uint16_t icmp_type_code; /* type << 8 | code, ICMP only */
-	uint8_t flow_dir;        /* flowDirection: FE_DIR_INGRESS/EGRESS */
+	uint8_t flow_dir;	 /* flowDirection: FE_DIR_INGRESS/EGRESS */
 	uint8_t tos;
 	uint8_t ttl_min;
 	uint8_t ttl_max;

@@ -12,13 +12,19 @@
 static void attach_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: flowctl attach [--mode tc|xdp|none] [--xdp-skb] [--max-flows N] DEV...\n"
-		"Meters DEV's egress with tc (TCX, else clsact) and, with --mode, its\n"
-		"ingress: xdp (XDP program, through libxdp) or tc (tc ingress).\n"
-		"Default --mode none: egress only. Loads and pins the meter set under\n"
-		"--pin-path on first use. Attaching what is attached is a no-op.\n"
+		"Usage: flowctl attach [--mode tc|xdp|none] [--xdp-skb] "
+		"[--max-flows N] DEV...\n"
+		"Meters DEV's egress with tc (TCX, else clsact) and, with "
+		"--mode, its\n"
+		"ingress: xdp (XDP program, through libxdp) or tc (tc "
+		"ingress).\n"
+		"Default --mode none: egress only. Loads and pins the meter "
+		"set under\n"
+		"--pin-path on first use. Attaching what is attached is a "
+		"no-op.\n"
 		"  --xdp-skb       generic (skb) XDP instead of native\n"
-		"  --max-flows N   entries per kernel flow map when the set is created\n"
+		"  --max-flows N   entries per kernel flow map when the set is "
+		"created\n"
 		"                  (default %d)\n",
 		FE_DEFAULT_MAX_FLOWS);
 }
@@ -51,7 +57,8 @@ int cmd_attach(int argc, char **argv)
 				ing = METER_INGRESS_NONE;
 			else {
 				fprintf(stderr,
-					"flowctl attach: --mode %s: expected tc, xdp or none\n",
+					"flowctl attach: --mode %s: expected "
+					"tc, xdp or none\n",
 					optarg);
 				return 2;
 			}
@@ -63,7 +70,8 @@ int cmd_attach(int argc, char **argv)
 			max_flows = strtoul(optarg, &end, 10);
 			if (*end || max_flows < 16 || max_flows > 1u << 26) {
 				fprintf(stderr,
-					"flowctl attach: --max-flows %s: expected 16..%u\n",
+					"flowctl attach: --max-flows %s: "
+					"expected 16..%u\n",
 					optarg, 1u << 26);
 				return 2;
 			}
@@ -100,19 +108,19 @@ int cmd_attach(int argc, char **argv)
 
 static void detach_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: flowctl detach DEV... | --all\n"
-		"Removes this meter set's tc and XDP programs from the devices (of the\n"
-		"-n namespace); --all from every device. Other filters stay.\n");
+	fprintf(f, "Usage: flowctl detach DEV... | --all\n"
+		   "Removes this meter set's tc and XDP programs from the "
+		   "devices (of the\n"
+		   "-n namespace); --all from every device. Other filters "
+		   "stay.\n");
 }
 
 int cmd_detach(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+					      { "help", no_argument, NULL,
+						'h' },
+					      {} };
 	bool all = false;
 	struct meter *m;
 	int c, rc = 0;
@@ -154,10 +162,11 @@ int cmd_detach(int argc, char **argv)
 
 static void status_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: flowctl status [--json]\n"
-		"Shows the meter set: devices of the -n namespace it is attached to,\n"
-		"hooks and modes, program and map ids, and how full the flow maps are.\n");
+	fprintf(f, "Usage: flowctl status [--json]\n"
+		   "Shows the meter set: devices of the -n namespace it is "
+		   "attached to,\n"
+		   "hooks and modes, program and map ids, and how full the "
+		   "flow maps are.\n");
 }
 
 int cmd_status(int argc, char **argv)
@@ -208,16 +217,22 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	if (json) {
-		printf("{\"pin_path\":\"%s\",\"prog_tc_egress\":%u,\"prog_tc_ingress\":%u,\"prog_xdp\":%u,\"map_outer\":%u,\"map_flows\":%u,\"map_overflow\":%u,\"flows\":%u,\"overflow_entries\":%u,\"max_flows\":%u,\"devices\":[",
+		printf("{\"pin_path\":\"%s\",\"prog_tc_egress\":%u,\"prog_tc_"
+		       "ingress\":%u,\"prog_xdp\":%u,\"map_outer\":%u,\"map_"
+		       "flows\":%u,\"map_overflow\":%u,\"flows\":%u,\"overflow_"
+		       "entries\":%u,\"max_flows\":%u,\"devices\":[",
 		       ctl_globals.pin_path, ids.prog_tc_egress,
 		       ids.prog_tc_ingress, ids.prog_xdp, ids.outer,
 		       ids.flows_cur, ids.ovf_cur, nf, no, meter__max_flows(m));
 		for (int i = 0; i < n; i++)
-			printf("%s{\"ifindex\":%d,\"name\":\"%s\",\"egress\":%s,\"ingress\":\"%s\",\"tc\":\"%s\",\"xdp_mode\":\"%s\"}",
+			printf("%s{\"ifindex\":%d,\"name\":\"%s\",\"egress\":%"
+			       "s,\"ingress\":\"%s\",\"tc\":\"%s\",\"xdp_"
+			       "mode\":\"%s\"}",
 			       i ? "," : "", at[i].ifindex, at[i].ifname,
 			       at[i].egress ? "true" : "false",
-			       at[i].ingress_xdp ? "xdp" :
-			       at[i].ingress_tc	 ? "tc" : "none",
+			       at[i].ingress_xdp  ? "xdp"
+			       : at[i].ingress_tc ? "tc"
+						  : "none",
 			       at[i].tc_kind ? at[i].tc_kind : "",
 			       at[i].xdp_mode ? at[i].xdp_mode : "");
 		printf("]}\n");
@@ -227,21 +242,24 @@ int cmd_status(int argc, char **argv)
 	printf("meter set %s\n", ctl_globals.pin_path);
 	printf("  programs  tc egress id %u, tc ingress id %u, xdp id %u\n",
 	       ids.prog_tc_egress, ids.prog_tc_ingress, ids.prog_xdp);
-	printf("  maps      outer id %u, live flows map id %u, live overflow map id %u\n",
+	printf("  maps      outer id %u, live flows map id %u, live overflow "
+	       "map id %u\n",
 	       ids.outer, ids.flows_cur, ids.ovf_cur);
 	printf("  fill      %u of %u flows (%.1f%%), %u overflow entries\n", nf,
 	       meter__max_flows(m), 100.0 * nf / meter__max_flows(m), no);
-	printf("\n%-8s %-16s %-8s %-8s %-8s %s\n", "IFINDEX", "DEVICE", "EGRESS",
-	       "INGRESS", "TC", "XDP MODE");
+	printf("\n%-8s %-16s %-8s %-8s %-8s %s\n", "IFINDEX", "DEVICE",
+	       "EGRESS", "INGRESS", "TC", "XDP MODE");
 	for (int i = 0; i < n; i++)
 		printf("%-8d %-16s %-8s %-8s %-8s %s\n", at[i].ifindex,
 		       at[i].ifname, at[i].egress ? "tc" : "-",
-		       at[i].ingress_xdp ? "xdp" :
-		       at[i].ingress_tc	 ? "tc" : "-",
+		       at[i].ingress_xdp  ? "xdp"
+		       : at[i].ingress_tc ? "tc"
+					  : "-",
 		       at[i].tc_kind ? at[i].tc_kind : "-",
 		       at[i].xdp_mode ? at[i].xdp_mode : "-");
 	if (!n)
-		printf("(not attached to any device of this network namespace)\n");
+		printf("(not attached to any device of this network "
+		       "namespace)\n");
 	meter__close(m);
 	return 0;
 }

@@ -7,7 +7,8 @@
 struct ctl_globals {
 	const char *pin_path; /* --pin-path, default /sys/fs/bpf/flowexp */
 	const char *netns;    /* -n NETNS, NULL: current */
-	const char *control_socket; /* --socket, default /run/flowexp/flowagent.sock */
+	const char *
+		control_socket; /* --socket, default /run/flowexp/flowagent.sock */
 };
 extern struct ctl_globals ctl_globals;
 

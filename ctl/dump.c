@@ -64,15 +64,23 @@ static void dump_usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: flowctl dump [--by-ifindex] [--json] [FILTER]\n"
-		"Prints the live flow table. Without --by-ifindex one row per flow\n"
-		"direction, summed over interfaces and observation directions (a\n"
-		"forwarded packet metered at ingress and egress counts once; these rows\n"
-		"show ifindex 0 and dir \"all\"); with it one row per interface,\n"
-		"direction (ingress|egress) and ingress interface: the multipath view.\n"
-		"With flowagent running, rows come from its flow cache (whole flow\n"
-		"lifetimes); else from the kernel maps (since the last drain).\n"
+		"Prints the live flow table. Without --by-ifindex one row per "
+		"flow\n"
+		"direction, summed over interfaces and observation directions "
+		"(a\n"
+		"forwarded packet metered at ingress and egress counts once; "
+		"these rows\n"
+		"show ifindex 0 and dir \"all\"); with it one row per "
+		"interface,\n"
+		"direction (ingress|egress) and ingress interface: the "
+		"multipath view.\n"
+		"With flowagent running, rows come from its flow cache (whole "
+		"flow\n"
+		"lifetimes); else from the kernel maps (since the last "
+		"drain).\n"
 		"--json writes one object per row per line (times: UNIX ns).\n"
-		"FILTER: dev DEV | proto P | src A | dst A | host A | sport N | dport N | port N\n");
+		"FILTER: dev DEV | proto P | src A | dst A | host A | sport N "
+		"| dport N | port N\n");
 }
 
 int cmd_dump(int argc, char **argv)
@@ -145,22 +153,23 @@ static bool match_key(void *ctx, const struct fe_flow_key *k)
 
 static void flush_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: flowctl flush --all | FILTER\n"
-		"Drops flows: from flowagent's cache (each exported first as a forced\n"
-		"end) when an agent runs, else from the kernel maps.\n"
-		"FILTER: dev DEV | proto P | src A | dst A | host A | sport N | dport N | port N\n"
-		"(words combine with AND; src/dst match the flow direction's source\n"
-		"and destination, host and port either side).\n");
+	fprintf(f, "Usage: flowctl flush --all | FILTER\n"
+		   "Drops flows: from flowagent's cache (each exported first "
+		   "as a forced\n"
+		   "end) when an agent runs, else from the kernel maps.\n"
+		   "FILTER: dev DEV | proto P | src A | dst A | host A | sport "
+		   "N | dport N | port N\n"
+		   "(words combine with AND; src/dst match the flow "
+		   "direction's source\n"
+		   "and destination, host and port either side).\n");
 }
 
 int cmd_flush(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "all", no_argument, NULL, 'a' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
+	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
+					      { "help", no_argument, NULL,
+						'h' },
+					      {} };
 	char err[256], req[1024], words[512];
 	struct fe_filter f;
 	bool all = false;
@@ -187,8 +196,8 @@ int cmd_flush(int argc, char **argv)
 	}
 	f.all |= all;
 	if (fe_filter_empty(&f)) {
-		fprintf(stderr,
-			"flowctl flush: give --all or a filter (refusing to guess)\n");
+		fprintf(stderr, "flowctl flush: give --all or a filter "
+				"(refusing to guess)\n");
 		flush_usage(stderr);
 		return 2;
 	}
@@ -212,11 +221,12 @@ int cmd_flush(int argc, char **argv)
 
 static void stats_usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: flowctl stats [--json]\n"
-		"Counters of the meters (packets, non-IP, malformed, overflow...) and,\n"
-		"when flowagent runs, of its cache and exporters (records, messages,\n"
-		"send errors, records not sent).\n");
+	fprintf(f, "Usage: flowctl stats [--json]\n"
+		   "Counters of the meters (packets, non-IP, malformed, "
+		   "overflow...) and,\n"
+		   "when flowagent runs, of its cache and exporters (records, "
+		   "messages,\n"
+		   "send errors, records not sent).\n");
 }
 
 int cmd_stats(int argc, char **argv)

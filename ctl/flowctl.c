@@ -16,27 +16,36 @@ static const struct {
 } cmds[] = {
 	{ "attach", cmd_attach, "attach meters: --mode tc|xdp DEV...", true },
 	{ "detach", cmd_detach, "detach meters: DEV... | --all", true },
-	{ "status", cmd_status, "devices, hooks, modes, program ids, map fill", true },
-	{ "dump", cmd_dump, "the live flow table [--by-ifindex] [--json]", true },
+	{ "status", cmd_status, "devices, hooks, modes, program ids, map fill",
+	  true },
+	{ "dump", cmd_dump, "the live flow table [--by-ifindex] [--json]",
+	  true },
 	{ "flush", cmd_flush, "drop flows: --all | FILTER", true },
 	{ "stats", cmd_stats, "meter and exporter counters", true },
-	{ "collect", cmd_collect, "a small IPFIX collector [-l ADDR:PORT] [--json]", false },
-	{ "send", cmd_send, "an IPFIX test transmitter [-d ADDR:PORT] [-n COUNT]", false },
+	{ "collect", cmd_collect,
+	  "a small IPFIX collector [-l ADDR:PORT] [--json]", false },
+	{ "send", cmd_send,
+	  "an IPFIX test transmitter [-d ADDR:PORT] [-n COUNT]", false },
 };
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: flowctl [--pin-path DIR] [-n NETNS] [--socket PATH] [-v] COMMAND [ARGS]\n"
+		"Usage: flowctl [--pin-path DIR] [-n NETNS] [--socket PATH] "
+		"[-v] COMMAND [ARGS]\n"
 		"\n"
-		"The operator's tool of flowexp, the eBPF IPFIX flow exporter.\n"
+		"The operator's tool of flowexp, the eBPF IPFIX flow "
+		"exporter.\n"
 		"\n"
 		"Global options:\n"
-		"  --pin-path DIR   bpffs directory of the meter set (default %s)\n"
-		"  -n, --netns NAME network namespace of the devices (like ip -n; the\n"
+		"  --pin-path DIR   bpffs directory of the meter set (default "
+		"%s)\n"
+		"  -n, --netns NAME network namespace of the devices (like ip "
+		"-n; the\n"
 		"                   host's bpffs stays visible)\n"
 		"  --socket PATH    flowagent's control socket (default %s)\n"
-		"  -v, --verbose    more messages (repeat for libbpf debug output)\n"
+		"  -v, --verbose    more messages (repeat for libbpf debug "
+		"output)\n"
 		"  -h, --help       this help; COMMAND --help for a command's\n"
 		"\n"
 		"Commands:\n",
@@ -81,8 +90,10 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	fe_log_init("flowctl", false, verbose >= 2 ? FE_LOG_DEBUG :
-				     verbose ? FE_LOG_INFO : FE_LOG_WARN);
+	fe_log_init("flowctl", false,
+		    verbose >= 2 ? FE_LOG_DEBUG
+		    : verbose	 ? FE_LOG_INFO
+				 : FE_LOG_WARN);
 	fe_log_hook_libbpf();
 	if (optind >= argc) {
 		fprintf(stderr, "flowctl: no command given\n");

@@ -16,7 +16,7 @@
  * programs on every map-in-map update, so the map swapped out is quiescent
  * and can be drained with no race.
  */
-#define FE_SLOT_FLOWS 0    /* per-flow counters */
+#define FE_SLOT_FLOWS 0	   /* per-flow counters */
 #define FE_SLOT_OVERFLOW 1 /* per-interface overflow entries (flows map full) */
 #define FE_NR_SLOTS 2
 
@@ -26,9 +26,10 @@
 #define FE_DEFAULT_MAX_FLOWS 65536
 
 /* fe_flow_key.flags */
-#define FE_KEY_OVERFLOW 0x01 /* overflow entry: only ifindex/dir/in_ifindex set */
-#define FE_KEY_FRAG 0x02     /* non-first fragment: no ports */
-#define FE_KEY_TRUNC 0x04    /* L4 header truncated/absent: no ports */
+#define FE_KEY_OVERFLOW \
+	0x01		  /* overflow entry: only ifindex/dir/in_ifindex set */
+#define FE_KEY_FRAG 0x02  /* non-first fragment: no ports */
+#define FE_KEY_TRUNC 0x04 /* L4 header truncated/absent: no ports */
 
 /* fe_flow_val.vflags */
 #define FE_VAL_SYN 0x01 /* a TCP SYN without ACK was seen (initiator hint) */
@@ -67,7 +68,7 @@ struct fe_flow_val {
 	__u64 first_ns;
 	__u64 last_ns;
 	__u16 tcp_flags; /* OR of the TCP flag bits (9 bits: NS..FIN) */
-	__u8 tos;        /* ToS/traffic class of the last packet */
+	__u8 tos;	 /* ToS/traffic class of the last packet */
 	__u8 ttl_min;
 	__u8 ttl_max;
 	__u8 vflags; /* FE_VAL_* */
@@ -81,20 +82,22 @@ struct fe_flow_val {
  */
 enum fe_stat {
 	FE_STAT_PACKETS = 0, /* every packet the programs saw */
-	FE_STAT_NON_IP,      /* frames that are not IPv4/IPv6: not flows */
+	FE_STAT_NON_IP,	     /* frames that are not IPv4/IPv6: not flows */
 	FE_STAT_MALFORMED,   /* IP packets with a bad/truncated header */
 	FE_STAT_FRAGMENTS,   /* IP fragments (first and later) */
 	FE_STAT_OVERFLOW,    /* packets accounted to an overflow entry */
-	FE_STAT_OVF_LOST,    /* overflow map itself full: counted nowhere else */
+	FE_STAT_OVF_LOST, /* overflow map itself full: counted nowhere else */
 	FE_STAT_IPV4,
 	FE_STAT_IPV6,
-	FE_STAT_GSO,         /* GSO skbs (each counted as gso_segs packets) */
+	FE_STAT_GSO, /* GSO skbs (each counted as gso_segs packets) */
 	FE_STAT_MAX
 };
 
-#define FE_STAT_NAMES                                                          \
-	{ "packets", "non_ip", "malformed", "fragments", "overflow",            \
-	  "overflow_lost", "ipv4", "ipv6", "gso_skbs" }
+#define FE_STAT_NAMES                                                      \
+	{                                                                  \
+		"packets", "non_ip", "malformed", "fragments", "overflow", \
+			"overflow_lost", "ipv4", "ipv6", "gso_skbs"        \
+	}
 
 /* Pin names under the pin directory (default /sys/fs/bpf/flowexp). */
 #define FE_PIN_OUTER "fe_outer"
