@@ -274,12 +274,14 @@ fe_nfcapd_start() {
 }
 
 fe_nfcapd_stop() {
-	local name=$1 f
+	local name=$1
 	fe_kill "$name" TERM
-	f=$(ls "$FE_TMP/$name.d"/nfcapd.* 2>/dev/null | grep -v current | head -1)
-	[ -n "$f" ] || fe_fail "nfcapd wrote no file: $(tail -3 "$FE_TMP/$name.log")"
-	nfdump -r "$f" -o json >"$FE_TMP/$name.json" 2>"$FE_TMP/$name.nfdump.err" ||
-		fe_fail "nfdump -r $f: $(cat "$FE_TMP/$name.nfdump.err")"
+	ls "$FE_TMP/$name.d"/nfcapd.* >/dev/null 2>&1 ||
+		fe_fail "nfcapd wrote no file: $(tail -3 "$FE_TMP/$name.log")"
+	# every file: nfcapd rotates at each minute boundary (-t 60)
+	nfdump -R "$FE_TMP/$name.d" -o json >"$FE_TMP/$name.json" \
+		2>"$FE_TMP/$name.nfdump.err" ||
+		fe_fail "nfdump -R $FE_TMP/$name.d: $(cat "$FE_TMP/$name.nfdump.err")"
 }
 
 # fe_agent_conf INGRESS [KEY=VALUE...]: an [agent] section for the router's
