@@ -86,11 +86,20 @@ static int on_entry(void *ctx, const struct fe_flow_key *k,
 	return 0;
 }
 
+/* First packet first. Both directions can carry the same timestamp (the
+ * meters may use the coarse clock, one tick per jiffy): then the side
+ * sending from the higher (ephemeral-looking) port to the lower one goes
+ * first, the usual client-to-service orientation.
+ */
 static int cmp_first(const void *a, const void *b)
 {
 	const struct pending *x = a, *y = b;
+	int xc = x->o.key.sport > x->o.key.dport;
+	int yc = y->o.key.sport > y->o.key.dport;
 
-	return (x->first_ns > y->first_ns) - (x->first_ns < y->first_ns);
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns ? -1 : 1;
+	return yc - xc;
 }
 
 int agent_drain(struct agent *a)
