@@ -223,60 +223,82 @@ void exporter__conv(struct exporter *e, const struct fe_conv *c,
 		c, e->cc.biflow ? FE_REC_BIFLOW : FE_REC_UNIFLOW,
 		e->cc.split_links, end_reason, e->recs, MAX_RECS);
 
-	if (ipfix_writer__templates_due(e->w, now_s, e->cc.template_refresh))
+	/* UDP: templates at start and every template_refresh; TCP: once per
+	 * session, when it comes up (tcp_connect)
+	 */
+	if (e->cc.transport == FE_TRANSPORT_UDP &&
+	    ipfix_writer__templates_due(e->w, now_s, e->cc.template_refresh))
 		send_templates(e, now_s);
 	for (int i = 0; i < n; i++)
 		ipfix_writer__add_record(e->w, &e->tmpl[e->recs[i].family == 6],
 					 &e->recs[i], now_s);
 }
 
+static void tcp_backoff(struct exporter *e, uint32_t now, int err)
+{
+	log_send_error(e, err);
+	e->backoff = e->backoff ? e->backoff * 2 : 1;
+	if (e->backoff > TCP_BACKOFF_MAX)
+		e->backoff = TCP_BACKOFF_MAX;
+	e->next_connect = now + e->backoff;
+}
+
+/* Drives the TCP session: a non-blocking connect is started, checked on
+ * the next ticks, and retried with exponential backoff (1 s .. 60 s).
+ */
 static void tcp_connect(struct exporter *e, uint32_t now)
 {
 	int err = 0;
 	socklen_t len = sizeof(err);
 
 	if (e->fd >= 0 && !e->connected) {
-		/* a connect in progress: done? */
+		struct sockaddr_storage ss;
+
 		if (getsockopt(e->fd, SOL_SOCKET, SO_ERROR, &err, &len) ||
 		    err) {
 			close(e->fd);
 			e->fd = -1;
-		} else {
-			struct sockaddr_storage ss;
-
-			len = sizeof(ss);
-			if (getpeername(e->fd, (struct sockaddr *)&ss, &len))
-				return; /* still in progress */
-			e->connected = true;
-			e->backoff = 0;
-			e->sessions++;
-			pr_info("collector %s: TCP session %llu up\n",
-				e->cc.name, (unsigned long long)e->sessions);
-			/* templates once per TCP session, before any data */
-			send_templates(e, now);
+			tcp_backoff(e, now, err ? err : errno);
 			return;
 		}
+		len = sizeof(ss);
+		if (getpeername(e->fd, (struct sockaddr *)&ss, &len))
+			return; /* still in progress */
+		e->connected = true;
+		e->backoff = 0;
+		e->sessions++;
+		pr_info("collector %s: TCP session %llu up\n", e->cc.name,
+			(unsigned long long)e->sessions);
+		/* templates once per TCP session, before any data */
+		send_templates(e, now);
+		return;
 	}
 	if (e->fd >= 0 || now < e->next_connect)
 		return;
 	err = open_socket(e);
-	if (err) {
-		log_send_error(e, -err);
-		e->backoff = e->backoff ? e->backoff * 2 : 1;
-		if (e->backoff > TCP_BACKOFF_MAX)
-			e->backoff = TCP_BACKOFF_MAX;
-		e->next_connect = now + e->backoff;
-	}
+	if (err)
+		tcp_backoff(e, now, -err);
 }
 
 void exporter__tick(struct exporter *e, uint32_t now_s)
 {
 	if (e->cc.transport == FE_TRANSPORT_TCP) {
-		if (!e->connected) {
-			tcp_connect(e, now_s);
-			if (!e->connected && e->fd < 0 && !e->next_connect)
-				e->next_connect = now_s;
+		char c;
+
+		/* a collector that closed its end: notice it before the next
+		 * records are lost in a dead session
+		 */
+		if (e->connected &&
+		    recv(e->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
+			pr_warn("collector %s (%s): TCP session closed by the "
+				"collector; reconnecting\n",
+				e->cc.name, e->cc.address);
+			close(e->fd);
+			e->fd = -1;
+			e->connected = false;
 		}
+		if (!e->connected)
+			tcp_connect(e, now_s);
 	} else if (e->cc.template_refresh &&
 		   ipfix_writer__templates_due(e->w, now_s,
 					       e->cc.template_refresh)) {
