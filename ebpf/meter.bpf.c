@@ -3,6 +3,12 @@
  * count every packet into the per-CPU flow map in slot FE_SLOT_FLOWS of
  * fe_outer (or an overflow entry when that map is full). They never alter
  * or drop a packet: tc returns TC_ACT_UNSPEC, XDP returns XDP_PASS.
+ *
+ * fe_stats, per packet (a GSO skb counts gso_segs): packets always; then
+ * exactly one of non_ip, malformed, ipv4, ipv6. ipv4 + ipv6 == packets in
+ * flow entries + overflow + overflow_lost. fragments counts IP fragments
+ * (first and later), gso_skbs GSO skbs. An empty FE_SLOT_FLOWS counts
+ * nothing.
  */
 #include <stdbool.h>
 #include <linux/bpf.h>

@@ -19,6 +19,9 @@
  *   for a truncated L4 header (ports 0, FE_KEY_TRUNC).
  * - "Present" bytes end at the IP length when that is sane, so Ethernet
  *   padding is never parsed as a header.
+ * - At tc, a VLAN tag the stack holds out of the data (skb->vlan_tci) is
+ *   the outermost one. Frames start with an Ethernet header: devices
+ *   without L2 (tun, WireGuard) are not supported.
  */
 #ifndef FE_PARSE_H
 #define FE_PARSE_H

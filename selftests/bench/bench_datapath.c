@@ -19,7 +19,8 @@
  * machine is shared and noisy, compare ratios from one run.
  * The fastest round is shown too: on a shared VM, steal time and interrupts
  * only ever add, so the minimum is the steadiest figure.
- * Env: BENCH_REPEAT (default 200000), BENCH_ROUNDS (15), BENCH_FLOWS (20000).
+ * Env: BENCH_REPEAT (default 200000), BENCH_ROUNDS (15; at most 5 for new
+ * flows), BENCH_FLOWS (5000).
  */
 #include "../bpf/meter_testlib.h"
 #include "bench.skel.h"
@@ -73,7 +74,8 @@ int main(void)
 {
 	unsigned long repeat = env_ul("BENCH_REPEAT", 200000);
 	unsigned long rounds = env_ul("BENCH_ROUNDS", 15);
-	unsigned long nflows = env_ul("BENCH_FLOWS", 20000);
+	unsigned long nflows = env_ul("BENCH_FLOWS", 5000);
+	unsigned long nrounds;
 	double existing[P_NR], exmin[P_NR], newflow[P_NR], *samples, *ex;
 	static __u8 frame[2048];
 	struct bench_bpf *bench = NULL;
@@ -151,8 +153,9 @@ int main(void)
 	free(ex);
 
 	/* new flows */
+	nrounds = rounds < 5 ? rounds : 5;
 	for (p = 0; p < P_NR; p++) {
-		for (r = 0; r < rounds; r++) {
+		for (r = 0; r < nrounds; r++) {
 			/* emptied by deletes, like the baseline's map, so
 			 * every program inserts into a warm allocator
 			 */
@@ -180,8 +183,8 @@ int main(void)
 				samples[r * nflows + i] = dur;
 			}
 		}
-		qsort(samples, rounds * nflows, sizeof(double), cmp_double);
-		newflow[p] = samples[rounds * nflows / 2];
+		qsort(samples, nrounds * nflows, sizeof(double), cmp_double);
+		newflow[p] = samples[nrounds * nflows / 2];
 	}
 
 	printf("flowexp datapath bench: TCP/IPv4 %u-byte frame, "
@@ -190,7 +193,7 @@ int main(void)
 	printf("existing flow: median (and fastest) of %lu rounds of %lu "
 	       "runs; new flow: "
 	       "median of %lu x %lu single runs (%lu distinct flows)\n\n",
-	       rounds, repeat, rounds, nflows, nflows);
+	       rounds, repeat, nrounds, nflows, nflows);
 	printf("%-20s %12s %7s %9s %7s %12s %7s\n", "program", "existing ns",
 	       "ratio", "(fastest", "ratio)", "new-flow ns", "ratio");
 	for (p = 0; p < P_NR; p++) {

@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <time.h>
 #include <cmocka.h>
 #include "meter_testlib.h"
 
@@ -805,6 +806,50 @@ static void test_empty_slot(void **state)
 		assert_int_equal(st[i], 0);
 }
 
+static __u64 mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Times are CLOCK_MONOTONIC: exact with fe_cfg_precise_ts, else as of the
+ * last tick (coarse; allow 50 ms for any HZ).
+ */
+static void test_timestamps(void **state)
+{
+	static __u8 pkt[2048];
+	struct mt_meter m;
+	struct mt_pkt_spec s;
+	struct mt_flow fl[2];
+	__u64 before, after;
+	char why[256];
+	__u32 len, ret;
+	int precise;
+
+	REQUIRE_METER();
+	mt_spec_default(&s, 4, IPPROTO_UDP);
+	len = mt_pkt_build(&s, pkt, sizeof(pkt), NULL);
+	for (precise = 0; precise < 2; precise++) {
+		if (mt_meter_open(&m, 16, precise ? MT_PRECISE_TS : 0, why,
+				  sizeof(why)))
+			fail_msg("%s", why);
+		before = mono_ns();
+		assert_int_equal(mt_run(&m, MT_XDP, pkt, len, NULL, &ret), 0);
+		after = mono_ns();
+		assert_int_equal(mt_flows_read(&m, m.flows_fd, fl, 2), 1);
+		if (fl[0].val.first_ns > after ||
+		    fl[0].val.first_ns + (precise ? 0 : 50000000) < before)
+			fail_msg("%s time %llu outside [%llu, %llu]",
+				 precise ? "precise" : "coarse",
+				 (unsigned long long)fl[0].val.first_ns,
+				 (unsigned long long)before,
+				 (unsigned long long)after);
+		mt_meter_close(&m);
+	}
+}
+
 static int setup_fast(void **state)
 {
 	meter_ok =
@@ -841,7 +886,8 @@ static int teardown(void **state)
 		cmocka_unit_test(test_ext_chain_abuse),                        \
 		cmocka_unit_test(test_ifindexes),                              \
 		cmocka_unit_test(test_overflow),                               \
-		cmocka_unit_test(test_empty_slot)
+		cmocka_unit_test(test_empty_slot),                             \
+		cmocka_unit_test(test_timestamps)
 
 int main(void)
 {
