@@ -44,6 +44,7 @@ SOL_PACKET = 263
 PACKET_STATISTICS = 6
 SO_RCVBUFFORCE = 33
 MTU = 1500
+SETTLE = 0.3  # s after the last packet before the captures stop
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
@@ -262,14 +263,11 @@ def captures(args):
 
 
 def finish_captures(truth, cli, srv):
-    time.sleep(args_settle)
+    time.sleep(SETTLE)
     for c, ns in ((cli, "client"), (srv, "server")):
         drops = c.finish()
         if drops:
             truth.notes.append("%s capture dropped %d packets" % (ns, drops))
-
-
-args_settle = 0.3
 
 
 def run_udp(args):
@@ -401,34 +399,37 @@ def run_tcp(args):
     acc.start()
 
     def client(s):
+        got = [0]
+
+        def reader():
+            # a reader of its own: a blocked send can never starve it, so
+            # client and server cannot deadlock on full windows
+            try:
+                while True:
+                    d = s.recv(262144)
+                    if not d:
+                        return
+                    got[0] += len(d)
+            except OSError as e:
+                errors.append("client recv: %s" % e)
+
         try:
             s.connect((args.dst, args.port))
+            rd = threading.Thread(target=reader, daemon=True)
+            rd.start()
             buf = bytes(args.write)
             left = args.bytes
             start = time.monotonic()
             i = 0
-            got = 0
             while left > 0:
                 pace(start, i, args.interval)
-                n = s.send(buf[:min(left, args.write)])
-                left -= n
+                left -= s.send(buf[:min(left, args.write)])
                 i += 1
-                if args.echo:
-                    # drain echoes as we go so neither window fills up
-                    while select.select([s], [], [], 0)[0]:
-                        d = s.recv(262144)
-                        if not d:
-                            break
-                        got += len(d)
             s.shutdown(socket.SHUT_WR)
-            while True:
-                d = s.recv(262144)
-                if not d:
-                    break
-                got += len(d)
-            if args.echo and got != args.bytes:
+            rd.join()
+            if args.echo and got[0] != args.bytes:
                 errors.append("client got %d of %d echoed bytes" %
-                              (got, args.bytes))
+                              (got[0], args.bytes))
         except OSError as e:
             errors.append("client: %s" % e)
         s.close()
@@ -436,7 +437,7 @@ def run_tcp(args):
     ths = [threading.Thread(target=client, args=(s,), daemon=True)
            for s in conns]
     ports = []
-    for s, t in zip(conns, ths):
+    for t in ths:
         t.start()
     for t in ths:
         t.join()

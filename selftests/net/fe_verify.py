@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 # fe_verify.py - compares exported flow records (`flowctl collect --json`
-# lines or `nfdump -o json`) with misc/fe_traffic.py's ground truth: exact
-# packets and octets per conversation and direction, and the router
-# interfaces and flowDirection each direction's records carry.
+# lines, `nfdump -o json`, or `flowctl dump --json` rows) with
+# misc/fe_traffic.py's ground truth: exact packets and octets per
+# conversation and direction, and the router interfaces and flowDirection
+# each direction's records carry.
 #
 # usage: fe_verify.py check --truth T.json... --records R... --ifmap M.json
 #                           [--biflow yes|no] [--one-record] [--flowdir N]
@@ -38,7 +39,7 @@ def load_records(path):
             obj = json.loads(line)
         except ValueError:
             raise SystemExit("%s:%d: not JSON: %s" % (path, n, line[:80]))
-        r = norm_ipfix(obj)
+        r = norm_dump(obj) if "dir" in obj else norm_ipfix(obj)
         if r:
             out.append(r)
     return out
@@ -77,6 +78,20 @@ def norm_ipfix(o):
                 dport=o.get("destinationTransportPort", 0),
                 proto=o.get("protocolIdentifier", 0), fwd=fwd, rev=rev,
                 reason=o.get("flowEndReason"), fmt="ipfix", raw=o)
+
+
+def norm_dump(o):
+    """A `flowctl dump [--by-ifindex] --json` row: one flow direction on
+    one interface (or summed: ifindex 0, dir "all")."""
+    egress = o.get("dir") == "egress"
+    fwd = dict(packets=o.get("packets", 0), octets=o.get("bytes", 0),
+               in_if=o.get("in_ifindex") or None,
+               out_if=o.get("ifindex") if egress else None,
+               flowdir={"egress": 1, "ingress": 0}.get(o.get("dir")))
+    return dict(src=addr(o.get("src")), dst=addr(o.get("dst")),
+                sport=o.get("sport", 0), dport=o.get("dport", 0),
+                proto=o.get("proto", 0), fwd=fwd, rev=None, reason=None,
+                fmt="dump", raw=o)
 
 
 def norm_nfdump(o):

@@ -13,6 +13,7 @@
 # `netns = ${FE_NS_PREFIX}rtr` (it switches netns itself to meter the
 # router's links, and keeps the host's bpffs); collectors on the host's
 # loopback; traffic between the client and server namespaces.
+# shellcheck shell=bash
 
 FE_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 OUTPUT=${OUTPUT:-.output}

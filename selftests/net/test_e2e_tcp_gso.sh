@@ -28,6 +28,11 @@ run() {
 	fe_ctl stats >"$FE_TMP/stats-$prof.txt" 2>&1 ||
 		fe_fail "flowctl stats failed: $(tail -3 "$FE_TMP/stats-$prof.txt")"
 	grep -i gso "$FE_TMP/stats-$prof.txt"
+	if [ "$prof" = router-seg ]; then
+		# the point of this profile: the meters did see GSO skbs
+		grep -qE 'gso_skbs +[1-9]' "$FE_TMP/stats-$prof.txt" ||
+			fe_fail "offloads on, yet the meters saw no GSO skb"
+	fi
 	fe_agent_stop
 	fe_collect_stop "c_$prof"
 	fe_verify "tcp_$prof tcp6_$prof" "c_$prof.jsonl" --biflow yes

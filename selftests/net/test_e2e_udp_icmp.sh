@@ -36,16 +36,23 @@ links = {l for x in d["directions"] for l in x["links"]}
 print("links used by the 8 UDP flows:", sorted(links))
 sys.exit(len(links) < 2)
 PY
+	# The multipath view, from the agent's cache: each direction's row
+	# names the links it used and holds its exact counts.
 	fe_ctl dump --by-ifindex >"$FE_TMP/dump-$ingress.txt" 2>&1 ||
 		fe_fail "flowctl dump --by-ifindex failed: $(tail -3 "$FE_TMP/dump-$ingress.txt")"
+	fe_ctl dump --by-ifindex --json >"$FE_TMP/dump-$ingress.jsonl" \
+		2>"$FE_TMP/dump-$ingress.err" ||
+		fe_fail "flowctl dump --by-ifindex --json failed: $(tail -3 "$FE_TMP/dump-$ingress.err")"
 	fe_agent_stop
 	fe_collect_stop "bi_$ingress"
 	fe_collect_stop "uni_$ingress"
 
-	truths="udp_$ingress icmp_$ingress udp1_$ingress"
+	names="udp_$ingress icmp_$ingress udp1_$ingress"
+	fe_log "flowctl dump --by-ifindex:"
+	fe_verify "$names" "dump-$ingress.jsonl" --per-link --quiet
 	fe_log "biflow collector:"
-	fe_verify "$truths" "bi_$ingress.jsonl" --biflow yes --one-record
+	fe_verify "$names" "bi_$ingress.jsonl" --biflow yes --one-record
 	fe_log "uniflow collector:"
-	fe_verify "$truths" "uni_$ingress.jsonl" --biflow no
+	fe_verify "$names" "uni_$ingress.jsonl" --biflow no
 done
 exit 0
