@@ -19,9 +19,11 @@
  * machine is shared and noisy, compare ratios from one run.
  * The fastest round is shown too: on a shared VM, steal time and interrupts
  * only ever add, so the minimum is the steadiest figure.
- * Env: BENCH_REPEAT (default 200000), BENCH_ROUNDS (15; at most 5 for new
- * flows), BENCH_FLOWS (5000).
+ * The process is pinned to one CPU (BENCH_CPU, default 0) so rounds never
+ * migrate. Env: BENCH_REPEAT (default 200000), BENCH_ROUNDS (15; at most 5
+ * for new flows), BENCH_FLOWS (5000), BENCH_CPU (0).
  */
+#include <sched.h>
 #include "../bpf/meter_testlib.h"
 #include "bench.skel.h"
 
@@ -87,6 +89,18 @@ int main(void)
 	__u8 **frames;
 	__u32 *lens;
 
+	/* one CPU for the whole run: no migration between rounds, and every
+	 * program hits the same per-CPU map slots and caches
+	 */
+	cpu_set_t set;
+	long cpu = env_ul("BENCH_CPU", 0);
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fprintf(stderr,
+			"bench_datapath: pin to CPU %ld: %s (going on)\n", cpu,
+			strerror(errno));
 	if (mt_meter_open(&meter, FE_DEFAULT_MAX_FLOWS, 0, why, sizeof(why))) {
 		fprintf(stderr, "bench_datapath: %s\n", why);
 		return 1;
