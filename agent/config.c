@@ -394,6 +394,17 @@ static int agent_xdp_mode(struct cfg_parser *p, const char *v)
 	return 0;
 }
 
+static int agent_timestamps(struct cfg_parser *p, const char *v)
+{
+	static const char *const names[] = { "coarse", "precise" };
+	int i = 0;
+
+	if (parse_enum(p, v, names, 2, "coarse or precise", &i))
+		return -EINVAL;
+	p->cfg->precise_ts = i == 1;
+	return 0;
+}
+
 static int agent_log_level(struct cfg_parser *p, const char *v)
 {
 	/* in the order of enum fe_log_level */
@@ -417,6 +428,7 @@ static const struct cfg_key agent_keys[] = {
 	{ "max_flows", agent_max_flows, false },
 	{ "kernel_max_flows", agent_kmax_flows, false },
 	{ "xdp_mode", agent_xdp_mode, false },
+	{ "timestamps", agent_timestamps, false },
 	{ "log_level", agent_log_level, false },
 };
 
@@ -1187,6 +1199,7 @@ void fe_config_defaults(struct fe_config *cfg)
 	cfg->max_flows = 262144;
 	cfg->kernel_max_flows = 65536;
 	cfg->xdp_skb_mode = false;
+	cfg->precise_ts = false;
 	cfg->log_level = FE_LOG_INFO;
 }
 
@@ -1319,13 +1332,14 @@ int fe_config_print(FILE *f, const struct fe_config *cfg)
 		"idle_timeout = %u\nend_grace_ms = %u\n"
 		"observation_domain = %" PRIu32 "\npin_path = %s\n"
 		"control_socket = %s\nnetns =%s%s\nmax_flows = %u\n"
-		"kernel_max_flows = %u\nxdp_mode = %s\nlog_level = %s\n",
+		"kernel_max_flows = %u\nxdp_mode = %s\ntimestamps = %s\n"
+		"log_level = %s\n",
 		fe_ingress_name(cfg->ingress), cfg->poll_interval_ms,
 		cfg->active_timeout, cfg->idle_timeout, cfg->end_grace_ms,
 		cfg->observation_domain, cfg->pin_path, cfg->control_socket,
 		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows,
 		cfg->kernel_max_flows, cfg->xdp_skb_mode ? "skb" : "native",
-		levels[lvl]);
+		cfg->precise_ts ? "precise" : "coarse", levels[lvl]);
 	for (i = 0; i < cfg->ncoll; i++) {
 		const struct fe_collector_cfg *c = &cfg->coll[i];
 

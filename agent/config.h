@@ -60,7 +60,8 @@ struct fe_config {
 	char pin_path[256], control_socket[108], netns[64]; /* "" = none */
 	unsigned int max_flows, kernel_max_flows;
 	bool xdp_skb_mode;
-	int log_level; /* enum fe_log_level */
+	bool precise_ts; /* timestamps = precise */
+	int log_level;	 /* enum fe_log_level */
 	struct fe_collector_cfg coll[FE_MAX_COLLECTORS];
 	int ncoll;
 	struct fe_template_cfg tmpl[FE_MAX_TEMPLATES];

@@ -376,7 +376,9 @@ int main(int argc, char **argv)
 		a->meter_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 		exporter_set_netns(a->host_ns, a->meter_ns);
 	}
-	a->m = meter__open(a->cfg.pin_path, a->cfg.kernel_max_flows, true);
+	a->m = meter__open(
+		a->cfg.pin_path, a->cfg.kernel_max_flows,
+		METER_F_CREATE | (a->cfg.precise_ts ? METER_F_PRECISE_TS : 0));
 	if (!a->m) {
 		pr_warn("meter set %s: %s\n", a->cfg.pin_path, strerror(errno));
 		goto out;

@@ -148,7 +148,7 @@ static void unpin_all(struct meter *m)
 }
 
 /* Loads the programs, creates the inner maps, fills fe_outer, pins all. */
-static int meter_create(struct meter *m)
+static int meter_create(struct meter *m, bool precise_ts)
 {
 	struct meter_bpf *skel = NULL;
 	char path[PATH_MAX];
@@ -170,6 +170,7 @@ static int meter_create(struct meter *m)
 		pr_warn("open BPF meters: %s\n", strerror(errno));
 		return err;
 	}
+	skel->rodata->fe_cfg_precise_ts = precise_ts;
 	err = bpf_map__set_inner_map_fd(skel->maps.fe_outer, m->flows_fd[0]);
 	if (!err)
 		err = meter_bpf__load(skel);
@@ -205,8 +206,9 @@ static int meter_create(struct meter *m)
 			goto out;
 		}
 	}
-	pr_info("loaded and pinned the meters under %s (%u flows per map)\n",
-		m->pin, m->max_flows);
+	pr_info("loaded and pinned the meters under %s (%u flows per map, %s "
+		"timestamps)\n",
+		m->pin, m->max_flows, precise_ts ? "precise" : "coarse");
 out:
 	meter_bpf__destroy(skel);
 	return err;
@@ -246,7 +248,7 @@ static int meter_reuse(struct meter *m)
 }
 
 struct meter *meter__open(const char *pin_path, unsigned int max_flows,
-			  bool create)
+			  unsigned int flags)
 {
 	struct meter *m = calloc(1, sizeof(*m));
 	char path[PATH_MAX];
@@ -267,12 +269,12 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 	pin_name(m, FE_PIN_OUTER, path, sizeof(path));
 	if (access(path, F_OK) == 0) {
 		err = meter_reuse(m);
-	} else if (!create) {
+	} else if (!(flags & METER_F_CREATE)) {
 		err = -ENOENT;
 	} else {
 		err = ensure_bpffs(m->pin);
 		if (!err)
-			err = meter_create(m);
+			err = meter_create(m, flags & METER_F_PRECISE_TS);
 	}
 	if (err)
 		goto fail;

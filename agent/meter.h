@@ -16,12 +16,15 @@ enum meter_ingress { METER_INGRESS_NONE, METER_INGRESS_XDP, METER_INGRESS_TC };
 struct meter;
 
 /* Opens the meter set pinned at pin_path. When nothing is pinned there and
- * create is set, loads the programs and pins programs and maps (mounting
+ * METER_F_CREATE is set, loads the programs and pins programs and maps (mounting
  * bpffs on /sys/fs/bpf first when needed); max_flows sizes the flow maps.
- * Returns NULL with errno set (ENOENT: nothing pinned and !create).
+ * Returns NULL with errno set (ENOENT: nothing pinned and no METER_F_CREATE).
+ * METER_F_PRECISE_TS applies only to a set created by this call.
  */
+#define METER_F_CREATE 0x1     /* load and pin when nothing is pinned */
+#define METER_F_PRECISE_TS 0x2 /* new set: bpf_ktime_get_ns(), not coarse */
 struct meter *meter__open(const char *pin_path, unsigned int max_flows,
-			  bool create);
+			  unsigned int flags);
 void meter__close(struct meter *m);
 unsigned int meter__max_flows(const struct meter *m);
 

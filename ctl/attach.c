@@ -35,12 +35,13 @@ int cmd_attach(int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ "xdp-skb", no_argument, NULL, 's' },
 		{ "max-flows", required_argument, NULL, 'M' },
+		{ "precise-ts", no_argument, NULL, 'P' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
 	enum meter_ingress ing = METER_INGRESS_NONE;
 	unsigned long max_flows = 0;
-	bool skb = false;
+	bool skb = false, precise = false;
 	struct meter *m;
 	int c, rc = 0;
 	char *end;
@@ -66,6 +67,9 @@ int cmd_attach(int argc, char **argv)
 		case 's':
 			skb = true;
 			break;
+		case 'P':
+			precise = true;
+			break;
 		case 'M':
 			max_flows = strtoul(optarg, &end, 10);
 			if (*end || max_flows < 16 || max_flows > 1u << 26) {
@@ -89,7 +93,8 @@ int cmd_attach(int argc, char **argv)
 		attach_usage(stderr);
 		return 2;
 	}
-	m = meter__open(ctl_globals.pin_path, max_flows, true);
+	m = meter__open(ctl_globals.pin_path, max_flows,
+			METER_F_CREATE | (precise ? METER_F_PRECISE_TS : 0));
 	if (!m) {
 		fprintf(stderr, "flowctl attach: meter set %s: %s\n",
 			ctl_globals.pin_path, strerror(errno));
@@ -143,7 +148,7 @@ int cmd_detach(int argc, char **argv)
 		detach_usage(stderr);
 		return 2;
 	}
-	m = meter__open(ctl_globals.pin_path, 0, false);
+	m = meter__open(ctl_globals.pin_path, 0, 0);
 	if (!m) {
 		if (errno == ENOENT) /* nothing loaded: nothing attached */
 			return 0;
@@ -196,7 +201,7 @@ int cmd_status(int argc, char **argv)
 			return 2;
 		}
 	}
-	m = meter__open(ctl_globals.pin_path, 0, false);
+	m = meter__open(ctl_globals.pin_path, 0, 0);
 	if (!m) {
 		if (errno == ENOENT) {
 			printf("no meter set loaded at %s\n",

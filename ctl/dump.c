@@ -24,7 +24,7 @@ static int ask_agent(const char *req)
 
 static struct meter *open_meter(const char *cmd)
 {
-	struct meter *m = meter__open(ctl_globals.pin_path, 0, false);
+	struct meter *m = meter__open(ctl_globals.pin_path, 0, 0);
 
 	if (!m)
 		fprintf(stderr, "flowctl %s: meter set %s: %s%s\n", cmd,

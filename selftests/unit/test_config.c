@@ -67,6 +67,7 @@ static void assert_defaults_agent(const struct fe_config *cfg)
 	assert_int_equal(cfg->max_flows, 262144);
 	assert_int_equal(cfg->kernel_max_flows, 65536);
 	assert_false(cfg->xdp_skb_mode);
+	assert_false(cfg->precise_ts);
 	assert_int_equal(cfg->log_level, FE_LOG_INFO);
 }
 
@@ -155,6 +156,7 @@ static void test_full_values(void **state)
 		"\tbr-lan.10 wan\n"
 		"ingress = XDP\n"
 		"xdp_mode = skb\n"
+		"timestamps = precise\n"
 		"poll_interval_ms = 10\n"
 		"active_timeout = 1800 ; half an hour\n"
 		"idle_timeout = 1\n"
@@ -196,6 +198,7 @@ static void test_full_values(void **state)
 	assert_string_equal(cfg.ifaces[3], "wan");
 	assert_int_equal(cfg.ingress, FE_INGRESS_XDP);
 	assert_true(cfg.xdp_skb_mode);
+	assert_true(cfg.precise_ts);
 	assert_int_equal(cfg.poll_interval_ms, 10);
 	assert_int_equal(cfg.active_timeout, 1800);
 	assert_int_equal(cfg.idle_timeout, 1);
@@ -210,7 +213,7 @@ static void test_full_values(void **state)
 
 	assert_int_equal(cfg.ncoll, 2);
 	assert_string_equal(cfg.coll[0].name, "a");
-	assert_int_equal(cfg.coll[0].line, 19);
+	assert_int_equal(cfg.coll[0].line, 20);
 	assert_int_equal(cfg.coll[0].transport, FE_TRANSPORT_TCP);
 	assert_false(cfg.coll[0].biflow);
 	assert_true(cfg.coll[0].split_links);
@@ -230,7 +233,7 @@ static void test_full_values(void **state)
 	assert_false(cfg.coll[1].biflow);
 	assert_int_equal(cfg.ntmpl, 1);
 	assert_int_equal(cfg.tmpl[0].id, 65534);
-	assert_int_equal(cfg.tmpl[0].line, 33);
+	assert_int_equal(cfg.tmpl[0].line, 34);
 }
 
 static void test_ie_case_insensitive(void **state)
@@ -379,6 +382,8 @@ static const struct bad_cfg bad_cfgs[] = {
 	  "ingress: empty value (expected xdp, tc or off)" },
 	{ "bad xdp_mode", COLL "[agent]\nxdp_mode = generic\n", 4,
 	  "xdp_mode: 'generic' is not allowed (expected native or skb)" },
+	{ "bad timestamps", COLL "[agent]\ntimestamps = exact\n", 4,
+	  "timestamps: 'exact' is not allowed (expected coarse or precise)" },
 	{ "bad log_level", COLL "[agent]\nlog_level = verbose\n", 4,
 	  "expected warn, info or debug" },
 	{ "bad boolean", "[collector c]\naddress = 1.2.3.4:5\nbiflow = maybe\n",
