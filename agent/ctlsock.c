@@ -8,7 +8,9 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 #include "ctlsock.h"
 #include "log.h"
@@ -125,18 +127,33 @@ int ctlsock_listen(const char *path)
 	return fd;
 }
 
+static long ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
 int ctlsock_accept(int lfd, char *line, size_t len)
 {
+	/* the agent serves clients between ticks: a client has 1 s to send
+	 * its request line, and one that stops reading its reply holds the
+	 * agent 2 s at most before it is cut off
+	 */
+	struct timeval tmo = { .tv_sec = 2 };
+	long deadline = ms_now() + 1000, left;
 	struct pollfd p;
 	size_t n = 0;
 	int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 	p.fd = fd;
 	p.events = POLLIN;
-	/* a client that does not send its line within a second is dropped */
-	while (n < len - 1 && poll(&p, 1, 1000) == 1) {
+	while (n < len - 1 && (left = deadline - ms_now()) > 0 &&
+	       poll(&p, 1, (int)left) == 1) {
 		ssize_t r = read(fd, line + n, len - 1 - n);
 
 		if (r <= 0)
