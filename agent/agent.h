@@ -25,7 +25,10 @@ struct agent {
 	int nexp;
 	struct agent_if ifs[FE_MAX_IFACES];
 	int host_ns, meter_ns; /* netns fds (-1: no netns configured) */
-	uint64_t now_ms;       /* UNIX ms of the current tick */
+	/* ifindexes with an ingress meter of ours, as the kernel says */
+	int ing_if[FE_MAX_IFACES * 4];
+	int n_ing_if;
+	uint64_t now_ms; /* UNIX ms of the current tick */
 	/* counters */
 	uint64_t ticks, drained, drain_errors, early_drains;
 	uint64_t last_overflow;

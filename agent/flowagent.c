@@ -143,11 +143,35 @@ static enum meter_ingress meter_ing(enum fe_ingress i)
 				    : METER_INGRESS_NONE;
 }
 
+/* The cache must know exactly which interfaces have an ingress meter (a
+ * forwarded packet is then seen twice). Taken from the kernel, not the
+ * configuration: meters attached by flowctl to the same set count too.
+ */
+static void refresh_ingress(struct agent *a)
+{
+	struct meter_attachment at[FE_MAX_IFACES * 4];
+	int n = meter__attachments(a->m, at, FE_MAX_IFACES * 4);
+
+	if (n < 0)
+		return;
+	for (int i = 0; i < a->n_ing_if; i++)
+		flowcache__set_ingress_metered(a->fc, a->ing_if[i], false);
+	a->n_ing_if = 0;
+	for (int i = 0; i < n; i++) {
+		if (!at[i].ingress_xdp && !at[i].ingress_tc)
+			continue;
+		a->ing_if[a->n_ing_if++] = at[i].ifindex;
+		flowcache__set_ingress_metered(a->fc, at[i].ifindex, true);
+	}
+}
+
 /* Attaches configured interfaces that are not (yet, or any more) metered;
  * notices interfaces that went away. Runs every tick: cheap lookups.
  */
 static void check_interfaces(struct agent *a)
 {
+	bool changed = false;
+
 	for (int i = 0; i < a->cfg.nifaces; i++) {
 		struct agent_if *ai = &a->ifs[i];
 		const char *name = a->cfg.ifaces[i];
@@ -182,11 +206,13 @@ static void check_interfaces(struct agent *a)
 		ai->ifindex = idx;
 		ai->warned = false;
 		ai->ingress = a->cfg.ingress != FE_INGRESS_OFF;
-		flowcache__set_ingress_metered(a->fc, idx, ai->ingress);
+		changed = true;
 		pr_info("metering %s (ifindex %d): egress tc%s%s\n", name, idx,
 			ai->ingress ? ", ingress " : "",
 			ai->ingress ? fe_ingress_name(a->cfg.ingress) : "");
 	}
+	if (changed)
+		refresh_ingress(a);
 }
 
 static int open_exporters(struct agent *a, const struct fe_config *cfg,
@@ -254,11 +280,8 @@ static void reload(struct agent *a)
 
 		for (int j = 0; j < n->nifaces; j++)
 			keep |= !strcmp(a->cfg.ifaces[i], n->ifaces[j]);
-		if (!keep && a->ifs[i].ifindex) {
+		if (!keep && a->ifs[i].ifindex)
 			meter__detach(a->m, NULL, a->ifs[i].ifindex);
-			flowcache__set_ingress_metered(a->fc, a->ifs[i].ifindex,
-						       false);
-		}
 	}
 	memset(a->ifs, 0, sizeof(a->ifs));
 	fcc = cache_cfg(n);
@@ -266,6 +289,7 @@ static void reload(struct agent *a)
 	a->cfg = *n;
 	free(n);
 	check_interfaces(a);
+	refresh_ingress(a);
 	pr_info("configuration reloaded from %s\n", a->cfg_path);
 }
 
@@ -439,6 +463,9 @@ int main(int argc, char **argv)
 
 		a->ticks++;
 		check_interfaces(a);
+		/* meters flowctl attached or detached meanwhile */
+		if (a->ticks % 10 == 0)
+			refresh_ingress(a);
 		agent_drain(a);
 		flowcache__expire(a->fc, a->now_ms, agent_emit, a);
 		for (int i = 0; i < a->nexp; i++)

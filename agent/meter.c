@@ -589,7 +589,11 @@ int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
 		xdp_detach(m, ifindex);
 		return tc_attach(m, ifname, ifindex, false);
 	case METER_INGRESS_NONE:
-		break;
+		/* egress only: an ingress meter left from an earlier mode
+		 * would count forwarded packets twice in the agent's view
+		 */
+		tc_detach(m, ifindex, false);
+		return xdp_detach(m, ifindex);
 	}
 	return 0;
 }

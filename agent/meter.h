@@ -28,9 +28,10 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 void meter__close(struct meter *m);
 unsigned int meter__max_flows(const struct meter *m);
 
-/* Attaches the egress meter (TCX, else clsact) and, unless ing is NONE, an
- * ingress meter to the device in the current network namespace. Attaching
- * what is already attached is a no-op. xdp_skb selects generic XDP.
+/* Attaches the egress meter (TCX, else clsact) and the ingress meter ing
+ * asks for to the device in the current network namespace, removing an
+ * ingress meter of the other kind (NONE: removes both). Attaching what is
+ * already attached is a no-op. xdp_skb selects generic XDP.
  */
 int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
 		  bool xdp_skb);
