@@ -32,6 +32,7 @@ struct agent {
 	/* counters */
 	uint64_t ticks, drained, drain_errors, early_drains;
 	uint64_t last_overflow;
+	uint64_t overflow_dup; /* egress overflow packets the ingress counted */
 };
 
 /* Delivers a conversation to every collector (the cache's emit callback). */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "agent.h"
+#include "ctlsock.h"
 #include "dumpfmt.h"
 #include "filter.h"
 #include "log.h"
@@ -171,14 +172,16 @@ static void do_stats(struct agent *a, FILE *out, bool json)
 				(unsigned long long)st[i]);
 		fprintf(out,
 			",\"map_flows\":%u,\"map_overflow_entries\":%u,"
-			"\"ticks\":%llu,\"drained_entries\":%llu,\"drain_"
+			"\"overflow_dup_packets\":%llu,\"ticks\":%llu,"
+			"\"drained_entries\":%llu,\"drain_"
 			"errors\":%llu,\"early_drains\":%llu,\"cache_flows\":%"
 			"llu,\"cache_created\":%llu,\"exported_idle\":%llu,"
 			"\"exported_active\":%llu,\"exported_end\":%llu,"
 			"\"exported_forced\":%llu,\"exported_resources\":%llu,"
 			"\"dedup_packets\":%llu,\"dedup_clamped_packets\":%llu,"
 			"\"collectors\":[",
-			nf, no, (unsigned long long)a->ticks,
+			nf, no, (unsigned long long)a->overflow_dup,
+			(unsigned long long)a->ticks,
 			(unsigned long long)a->drained,
 			(unsigned long long)a->drain_errors,
 			(unsigned long long)a->early_drains,
@@ -211,6 +214,7 @@ static void do_stats(struct agent *a, FILE *out, bool json)
 	P("drained_entries", a->drained);
 	P("drain_errors", a->drain_errors);
 	P("early_drains", a->early_drains);
+	P("overflow_dup_packets", a->overflow_dup);
 	P("cache_flows", cs.flows);
 	P("cache_created", cs.created);
 	P("exported_idle", cs.exported[1]);
@@ -231,7 +235,12 @@ void control_handle(struct agent *a, int fd, const char *line)
 	char err[256];
 	struct fe_filter f;
 	int n = 0;
-	FILE *out = fdopen(fd, "w");
+	char *reply = NULL;
+	size_t rlen = 0;
+	/* the reply is built in memory and sent with a deadline: a client
+	 * that does not read it cannot hold the agent
+	 */
+	FILE *out = open_memstream(&reply, &rlen);
 
 	if (!out) {
 		close(fd);
@@ -272,4 +281,6 @@ void control_handle(struct agent *a, int fd, const char *line)
 		fprintf(out, "ERR unknown request '%s'\n", words[0]);
 out:
 	fclose(out);
+	ctlsock_reply(fd, reply, rlen);
+	free(reply);
 }

@@ -141,7 +141,6 @@ int ctlsock_accept(int lfd, char *line, size_t len)
 	 * its request line, and one that stops reading its reply holds the
 	 * agent 2 s at most before it is cut off
 	 */
-	struct timeval tmo = { .tv_sec = 2 };
 	long deadline = ms_now() + 1000, left;
 	struct pollfd p;
 	size_t n = 0;
@@ -149,7 +148,6 @@ int ctlsock_accept(int lfd, char *line, size_t len)
 
 	if (fd < 0)
 		return -errno;
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tmo, sizeof(tmo));
 	p.fd = fd;
 	p.events = POLLIN;
 	while (n < len - 1 && (left = deadline - ms_now()) > 0 &&
@@ -170,4 +168,30 @@ int ctlsock_accept(int lfd, char *line, size_t len)
 	}
 	*nl = 0;
 	return fd;
+}
+
+void ctlsock_reply(int fd, const char *buf, size_t len)
+{
+	long deadline = ms_now() + 2000, left;
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	size_t off = 0;
+
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	while (off < len && (left = deadline - ms_now()) > 0) {
+		ssize_t n = send(fd, buf + off, len - off, MSG_NOSIGNAL);
+
+		if (n > 0) {
+			off += n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			break;
+		if (poll(&p, 1, (int)left) <= 0)
+			break;
+	}
+	if (off < len)
+		pr_warn("control: client did not take its reply (%zu of %zu "
+			"bytes sent in 2 s); dropped\n",
+			off, len);
+	close(fd);
 }

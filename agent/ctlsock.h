@@ -15,6 +15,8 @@ int ctlsock_request(const char *path, const char *line, FILE *out);
 
 /* Server: a listening socket (root-only: mode 0600 in a 0700 directory). */
 int ctlsock_listen(const char *path);
+/* Sends len bytes to a client within 2 s in all, then closes fd. */
+void ctlsock_reply(int fd, const char *buf, size_t len);
 /* Accepts one client and reads its request line (NUL-terminated, at most
  * len-1 bytes). Returns the connected fd or -errno.
  */

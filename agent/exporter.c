@@ -27,9 +27,9 @@ struct exporter {
 	struct ipfix_template tmpl[2]; /* [0] IPv4, [1] IPv6 */
 	struct ipfix_writer *w;
 	int fd;
-	bool connected;	       /* TCP: session up */
-	uint32_t next_connect; /* TCP: earliest reconnect time */
-	unsigned int backoff;  /* TCP: s */
+	bool connected;	       /* UDP: socket open; TCP: session up */
+	uint32_t next_connect; /* earliest (re)open attempt */
+	unsigned int backoff;  /* s, doubling to TCP_BACKOFF_MAX */
 	uint32_t last_err_log; /* s */
 	uint64_t errs_since_log;
 	uint64_t sessions;
@@ -61,7 +61,7 @@ static int send_msg(void *ctx, const void *msg, size_t len)
 	struct exporter *e = ctx;
 	ssize_t n;
 
-	if (e->fd < 0 || (e->cc.transport == FE_TRANSPORT_TCP && !e->connected))
+	if (e->fd < 0 || !e->connected)
 		return -ENOTCONN;
 	n = send(e->fd, msg, len, MSG_NOSIGNAL | MSG_DONTWAIT);
 	if (n == (ssize_t)len)
@@ -164,14 +164,11 @@ struct exporter *exporter__new(const struct fe_config *cfg, int idx)
 		err = -ENOMEM;
 		goto fail;
 	}
-	if (e->cc.transport == FE_TRANSPORT_UDP) {
-		err = open_socket(e);
-		if (err) {
-			pr_warn("collector %s (%s): UDP socket: %s\n",
-				e->cc.name, e->cc.address, strerror(-err));
-			goto fail;
-		}
-	}
+	/* a collector that cannot be reached yet (no route at boot) does
+	 * not stop metering: the socket is retried every tick with backoff
+	 */
+	if (e->cc.transport == FE_TRANSPORT_UDP && open_socket(e) == 0)
+		e->connected = true;
 	pr_info("collector %s: %s over %s, %s records, template %u/%u\n",
 		e->cc.name, e->cc.address, fe_transport_name(e->cc.transport),
 		e->cc.biflow ? "biflow" : "uniflow", e->tmpl[0].id,
@@ -196,17 +193,28 @@ void exporter__free(struct exporter *e)
 	free(e);
 }
 
+/* What a collector's socket, sequence and templates depend on (not the
+ * section's line or name: a comment added above it must not reset it).
+ */
 int exporter__differs(const struct exporter *e, const struct fe_config *cfg,
 		      int idx)
 {
-	const struct fe_collector_cfg *c = &cfg->coll[idx];
+	const struct fe_collector_cfg *a = &e->cc, *b = &cfg->coll[idx];
+	const struct fe_template_cfg *t =
+		b->tmpl >= 0 ? &cfg->tmpl[b->tmpl] : NULL;
 
-	if (memcmp(&e->cc, c, sizeof(*c)))
+	if (a->addrlen != b->addrlen ||
+	    memcmp(&a->addr, &b->addr, a->addrlen) ||
+	    a->transport != b->transport || a->biflow != b->biflow ||
+	    a->split_links != b->split_links || a->mtu != b->mtu ||
+	    a->template_refresh != b->template_refresh ||
+	    a->observation_domain != b->observation_domain ||
+	    strcmp(a->name, b->name))
 		return 1;
-	if (c->tmpl >= 0 &&
-	    (!e->has_tc || memcmp(&e->tc, &cfg->tmpl[c->tmpl], sizeof(e->tc))))
+	if (!t != !e->has_tc)
 		return 1;
-	return 0;
+	return t && (t->id != e->tc.id || t->nies != e->tc.nies ||
+		     memcmp(t->ies, e->tc.ies, t->nies * sizeof(t->ies[0])));
 }
 
 static void send_templates(struct exporter *e, uint32_t now)
@@ -234,7 +242,7 @@ void exporter__conv(struct exporter *e, const struct fe_conv *c,
 					 &e->recs[i], now_s);
 }
 
-static void tcp_backoff(struct exporter *e, uint32_t now, int err)
+static void open_backoff(struct exporter *e, uint32_t now, int err)
 {
 	log_send_error(e, err);
 	e->backoff = e->backoff ? e->backoff * 2 : 1;
@@ -258,18 +266,21 @@ static void tcp_connect(struct exporter *e, uint32_t now)
 		    err) {
 			close(e->fd);
 			e->fd = -1;
-			tcp_backoff(e, now, err ? err : errno);
+			open_backoff(e, now, err ? err : errno);
 			return;
 		}
 		len = sizeof(ss);
 		if (getpeername(e->fd, (struct sockaddr *)&ss, &len))
 			return; /* still in progress */
+		/* records queued while there was no session are lost (counted
+		 * not sent); the session starts at sequence 0 with templates
+		 */
+		ipfix_writer__new_session(e->w);
 		e->connected = true;
 		e->backoff = 0;
 		e->sessions++;
 		pr_info("collector %s: TCP session %llu up\n", e->cc.name,
 			(unsigned long long)e->sessions);
-		/* templates once per TCP session, before any data */
 		send_templates(e, now);
 		return;
 	}
@@ -277,7 +288,7 @@ static void tcp_connect(struct exporter *e, uint32_t now)
 		return;
 	err = open_socket(e);
 	if (err)
-		tcp_backoff(e, now, -err);
+		open_backoff(e, now, -err);
 }
 
 void exporter__tick(struct exporter *e, uint32_t now_s)
@@ -299,10 +310,24 @@ void exporter__tick(struct exporter *e, uint32_t now_s)
 		}
 		if (!e->connected)
 			tcp_connect(e, now_s);
-	} else if (e->cc.template_refresh &&
-		   ipfix_writer__templates_due(e->w, now_s,
-					       e->cc.template_refresh)) {
-		send_templates(e, now_s);
+	} else {
+		if (!e->connected && now_s >= e->next_connect) {
+			int err = open_socket(e);
+
+			if (err) {
+				open_backoff(e, now_s, -err);
+			} else {
+				pr_info("collector %s: UDP socket open\n",
+					e->cc.name);
+				e->connected = true;
+				e->backoff = 0;
+				send_templates(e, now_s);
+			}
+		}
+		if (e->cc.template_refresh &&
+		    ipfix_writer__templates_due(e->w, now_s,
+						e->cc.template_refresh))
+			send_templates(e, now_s);
 	}
 	ipfix_writer__flush(e->w, now_s);
 }

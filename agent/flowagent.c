@@ -22,12 +22,25 @@
 
 #define VERSION "0.1"
 
-static uint64_t unix_ms(void)
+static uint64_t clock_ms(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(id, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Record times are UNIX ms; ticks are scheduled on the monotonic clock so
+ * a step of the wall clock never stalls the drain loop.
+ */
+static uint64_t unix_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
+}
+
+static uint64_t mono_ms(void)
+{
+	return clock_ms(CLOCK_MONOTONIC);
 }
 
 void agent_emit(void *ctx, const struct fe_conv *c, uint8_t end_reason)
@@ -45,6 +58,7 @@ struct pending {
 };
 
 struct drain_ctx {
+	struct agent *a;
 	int64_t off; /* CLOCK_MONOTONIC -> UNIX, ns, measured this tick */
 	struct pending *p;
 	size_t n, cap;
@@ -55,6 +69,16 @@ static int on_entry(void *ctx, const struct fe_flow_key *k,
 {
 	struct drain_ctx *d = ctx;
 
+	/* The egress map was full, but the ingress meter of the link the
+	 * packet came in by counted it (in a flow or its own overflow entry):
+	 * counting the egress overflow too would count it twice.
+	 */
+	if ((k->flags & FE_KEY_OVERFLOW) && k->dir == FE_DIR_EGRESS &&
+	    k->in_ifindex &&
+	    flowcache__ingress_metered(d->a->fc, k->in_ifindex)) {
+		d->a->overflow_dup += v->packets;
+		return 0;
+	}
 	if (d->n == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 1024;
 		struct pending *p = realloc(d->p, cap * sizeof(*p));
@@ -107,6 +131,7 @@ int agent_drain(struct agent *a)
 	static struct drain_ctx d;
 	int n;
 
+	d.a = a;
 	d.off = fe_mono_to_unix_ns();
 	d.n = 0;
 	a->now_ms = unix_ms();
@@ -215,29 +240,40 @@ static void check_interfaces(struct agent *a)
 		refresh_ingress(a);
 }
 
+/* Fills out[] for cfg's collectors, taking unchanged ones from a->exp
+ * (same socket, same sequence). On failure everything taken goes back and
+ * the new ones are freed: the running set stays as it was.
+ */
 static int open_exporters(struct agent *a, const struct fe_config *cfg,
 			  struct exporter **out)
 {
+	int taken[FE_MAX_COLLECTORS];
+
 	for (int i = 0; i < cfg->ncoll; i++) {
-		/* keep an unchanged collector: same socket, same sequence */
 		out[i] = NULL;
+		taken[i] = -1;
 		for (int j = 0; j < a->nexp; j++) {
 			if (a->exp[j] &&
 			    !exporter__differs(a->exp[j], cfg, i)) {
 				out[i] = a->exp[j];
 				a->exp[j] = NULL;
+				taken[i] = j;
 				break;
 			}
 		}
 		if (!out[i])
 			out[i] = exporter__new(cfg, i);
-		if (!out[i]) {
-			pr_warn("collector %s: %s\n", cfg->coll[i].name,
-				strerror(errno));
-			for (int j = 0; j < i; j++)
-				exporter__free(out[j]);
-			return -1;
+		if (out[i])
+			continue;
+		pr_warn("collector %s: %s\n", cfg->coll[i].name,
+			strerror(errno));
+		for (int k = 0; k < i; k++) {
+			if (taken[k] >= 0)
+				a->exp[taken[k]] = out[k];
+			else
+				exporter__free(out[k]);
 		}
+		return -1;
 	}
 	return 0;
 }
@@ -426,10 +462,10 @@ int main(int argc, char **argv)
 		"ms\n",
 		VERSION, a->cfg.nifaces, a->nexp, a->cfg.poll_interval_ms);
 
-	uint64_t next = unix_ms();
+	uint64_t next = mono_ms();
 	bool stop = false;
 	while (!stop) {
-		uint64_t now = unix_ms();
+		uint64_t now = mono_ms();
 		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
 				       { .fd = lfd, .events = POLLIN } };
 		int timeout = next > now ? (int)(next - now) : 0;
@@ -455,7 +491,7 @@ int main(int argc, char **argv)
 			if (fd >= 0)
 				control_handle(a, fd, line);
 		}
-		if (stop || unix_ms() < next)
+		if (stop || mono_ms() < next)
 			continue;
 		/* the tick */
 		__u64 st[FE_STAT_MAX] = { 0 };
@@ -477,7 +513,7 @@ int main(int argc, char **argv)
 			interval = interval / 4 > 10 ? interval / 4 : 10;
 			a->early_drains++;
 		}
-		next = unix_ms() + interval;
+		next = mono_ms() + interval;
 	}
 	/* shutdown: everything counted so far goes out as forced end */
 	pr_info("stopping: draining and exporting every cached flow\n");

@@ -332,7 +332,13 @@ static int fc_key_from_obs(const struct fe_obs *o, struct fc_key *k,
 			t->dport = (uint16_t)(req << 8 | (ok->dport & 0xff));
 		}
 		k->port[1] = t->dport;
-		swap = memcmp(t->src, t->dst, 16) > 0;
+		/* echo: the requester first, so A pinging B and B pinging A
+		 * are two conversations; other types: sorted
+		 */
+		if (t->forced_dir >= 0)
+			swap = t->forced_dir == 1;
+		else
+			swap = memcmp(t->src, t->dst, 16) > 0;
 		memcpy(k->addr[0], swap ? t->dst : t->src, 16);
 		memcpy(k->addr[1], swap ? t->src : t->dst, 16);
 		return 0;

@@ -529,6 +529,18 @@ bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
 	return !w->templates_sent || now_s - w->templates_s >= interval_s;
 }
 
+void ipfix_writer__new_session(struct ipfix_writer *w)
+{
+	w->st.not_sent += w->msg_records;
+	w->len = 0; /* what was queued belongs to the old session */
+	w->set_off = 0;
+	w->set_id = 0;
+	w->msg_records = 0;
+	w->msg_templates = 0;
+	w->seq = 0;
+	w->templates_sent = false;
+}
+
 uint32_t ipfix_writer__seq(const struct ipfix_writer *w)
 {
 	return w->seq;

@@ -116,6 +116,11 @@ int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s);
  */
 bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
 				 uint32_t interval_s);
+/* A new transport session (TCP reconnect): drops the message being built
+ * (its records were never sent: the caller counts them), restarts the
+ * sequence number at 0 and marks templates as never sent.
+ */
+void ipfix_writer__new_session(struct ipfix_writer *w);
 /* The sequence number the next message will carry. */
 uint32_t ipfix_writer__seq(const struct ipfix_writer *w);
 /* Bytes in the message being built (0: none pending). */

@@ -50,6 +50,20 @@ grep -q '"sourceTransportPort":41002' "$FE_TMP/c1.jsonl" &&
 	fe_fail "flush sport 41001 exported the other flow too"
 fe_ctl dump --json | grep -q '"sport":41001' && fe_fail "the flushed flow is still in the cache"
 
+# an edit that changes no collector (a comment) keeps its socket and
+# sequence number
+seq1=$(fe_ctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["collectors"][0]["sequence"])')
+[ "$seq1" -gt 0 ] || fe_fail "collector c1's sequence number is $seq1 after a flush"
+sed -i '1i ; a comment shifts every line' "$FE_TMP/agent.ini"
+kill -HUP "$FE_AGENT_PID"
+fe_wait_for 5 grep -q 'configuration reloaded' "$FE_TMP/agent.log" ||
+	fe_fail "the comment-only reload did not happen"
+[ "$(grep -c 'collector c1: 127' "$FE_TMP/agent.log")" = 1 ] ||
+	fe_fail "an unchanged collector was reopened on reload"
+seq2=$(fe_ctl stats --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["collectors"][0]["sequence"])')
+[ "$seq2" -ge "$seq1" ] || fe_fail "reload reset c1's sequence number ($seq1 -> $seq2)"
+sed -i '1d' "$FE_TMP/agent.ini"
+
 # a bad configuration is refused, the old one stays
 cp "$FE_TMP/agent.ini" "$FE_TMP/good.ini"
 printf '\n[collector typo]\nadress = 127.0.0.1:%s\n' "$p2" >>"$FE_TMP/agent.ini"
@@ -67,8 +81,8 @@ kill -0 "$FE_AGENT_PID" || fe_fail "the agent died on a bad reload"
 	fe_collector_conf c2 "$p2" yes no
 } >"$FE_TMP/agent.ini"
 kill -HUP "$FE_AGENT_PID"
-fe_wait_for 5 grep -q 'configuration reloaded' "$FE_TMP/agent.log" ||
-	fe_fail "the reload did not happen"
+reloads() { [ "$(grep -c 'configuration reloaded' "$FE_TMP/agent.log")" -ge "$1" ]; }
+fe_wait_for 5 reloads 2 || fe_fail "the reload did not happen"
 fe_ctl status >"$FE_TMP/status2.txt"; grep -qE "^[0-9]+ .* xdp " "$FE_TMP/status2.txt" && fe_fail "XDP meters left after reloading with ingress = off: $(cat "$FE_TMP/status2.txt")"
 fe_gen udpc udp --count 10 --size 100 --port 7103 --echo --sport 41003
 fe_agent_stop

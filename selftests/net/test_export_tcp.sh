@@ -69,4 +69,10 @@ sys.exit(1 if bad else 0)
 PY
 [ "$(grep -c 'template record' "$FE_TMP/stream.txt")" -ge 4 ] ||
 	fe_fail "templates were not sent at the start of each session"
+# each session numbers its messages from 0 (sequence numbers are per
+# transport session)
+[ "$(grep -c 'sequence number: 0 ' "$FE_TMP/stream.txt")" -ge 2 ] ||
+	fe_fail "the second TCP session did not start at sequence number 0"
+grep -qi 'no template\|template not found\|missing template' "$FE_TMP/stream.txt" &&
+	fe_fail "data arrived before its template: $(grep -i template "$FE_TMP/stream.txt" | head -3)"
 exit 0

@@ -480,6 +480,40 @@ static void test_initiator_udp_first_seen(void **state)
 	flowcache__free(fc);
 }
 
+/* A pings B while B pings A: two conversations, each requester on side 0,
+ * each direction's packets where they belong.
+ */
+static void test_icmp_echo_both_ways(void **state)
+{
+	struct flowcache *fc = mkfc(15000, 60000, 2000, 100);
+	struct tup ab = { 4, 1, A4, B4, 0, 8 << 8 };  /* A asks B */
+	struct tup ba = { 4, 1, B4, A4, 0, 0 };       /* B answers A */
+	struct tup ba2 = { 4, 1, B4, A4, 0, 8 << 8 }; /* B asks A */
+	struct tup ab2 = { 4, 1, A4, B4, 0, 0 };      /* A answers B */
+	static struct sink s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	add(fc, EG(2, 1, ab, 3, 1000), 1000, &s);
+	add(fc, EG(1, 2, ba, 3, 1001), 1000, &s);
+	add(fc, EG(1, 3, ba2, 7, 1000), 1000, &s);
+	add(fc, EG(3, 1, ab2, 7, 1001), 1000, &s);
+	assert_int_equal(nflows(fc), 2);
+	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	assert_int_equal(s.n, 2);
+	for (int i = 0; i < 2; i++) {
+		struct fe_record *r = &s.e[i].bi[0];
+		bool a_asks = !memcmp(r->src, A4, 16);
+
+		assert_int_equal(r->dport, 8 << 8);
+		assert_int_equal(r->fwd.packets, a_asks ? 3 : 7);
+		assert_int_equal(r->rev.packets, a_asks ? 3 : 7);
+		assert_int_equal(r->fwd.out_if, a_asks ? 2 : 1);
+		assert_int_equal(r->rev.out_if, a_asks ? 1 : 3);
+	}
+	flowcache__free(fc);
+}
+
 static void test_icmp_echo_pairing(void **state)
 {
 	struct flowcache *fc = mkfc(15000, 60000, 2000, 100);
@@ -1192,6 +1226,7 @@ int main(void)
 		cmocka_unit_test(test_initiator_no_swap_after_export),
 		cmocka_unit_test(test_initiator_udp_first_seen),
 		cmocka_unit_test(test_icmp_echo_pairing),
+		cmocka_unit_test(test_icmp_echo_both_ways),
 		cmocka_unit_test(test_fragments_own_conv),
 		cmocka_unit_test(test_links_merged),
 		cmocka_unit_test(test_dedup_both_meters),
