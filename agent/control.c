@@ -70,11 +70,12 @@ static void conv_rows(void *ctx, const struct fe_conv *c)
 			if (!pk)
 				continue;
 			if (rs->f &&
-			    !fe_filter_match(
+			    !fe_filter_match_flags(
 				    rs->f,
 				    pa->flow_dir ? pa->out_if : pa->in_if,
 				    pa->in_if, base.family, base.proto,
-				    base.src, base.dst, base.sport, base.dport))
+				    base.src, base.dst, base.sport, base.dport,
+				    c->kflags))
 				continue;
 			if (rs->by_if || !sum) {
 				sum = row_new(rs);
@@ -127,12 +128,12 @@ static bool conv_match(void *ctx, const struct fe_conv *c)
 			dp = cd->icmp_type_code;
 		}
 		for (int p = 0; p < cd->npaths; p++)
-			if (fe_filter_match(
+			if (fe_filter_match_flags(
 				    f,
 				    cd->paths[p].flow_dir ? cd->paths[p].out_if
 							  : cd->paths[p].in_if,
 				    cd->paths[p].in_if, c->family, c->proto,
-				    c->addr[d], c->addr[!d], sp, dp))
+				    c->addr[d], c->addr[!d], sp, dp, c->kflags))
 				return true;
 	}
 	return false;

@@ -200,10 +200,21 @@ int fe_filter_format(const struct fe_filter *f, char *buf, size_t len)
 	return n < len ? 0 : -ENOSPC;
 }
 
-bool fe_filter_match(const struct fe_filter *f, uint32_t ifindex,
-		     uint32_t in_ifindex, int family, int proto,
-		     const uint8_t *src, const uint8_t *dst, int sport,
-		     int dport)
+/* Port words name transport ports: ICMP's type/code (carried as dport)
+ * and the zero ports of fragments, truncated headers and overflow entries
+ * are not ports.
+ */
+static bool has_ports(int proto, unsigned int kflags)
+{
+	if (kflags & (FE_KEY_FRAG | FE_KEY_TRUNC | FE_KEY_OVERFLOW))
+		return false;
+	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+}
+
+bool fe_filter_match_flags(const struct fe_filter *f, uint32_t ifindex,
+			   uint32_t in_ifindex, int family, int proto,
+			   const uint8_t *src, const uint8_t *dst, int sport,
+			   int dport, unsigned int kflags)
 {
 	size_t alen = family == 6 ? 16 : 4;
 
@@ -222,6 +233,10 @@ bool fe_filter_match(const struct fe_filter *f, uint32_t ifindex,
 	if (f->has_host && memcmp(f->host, src, alen) &&
 	    memcmp(f->host, dst, alen))
 		return false;
+	if (f->sport < 0 && f->dport < 0 && f->port < 0)
+		return true;
+	if (!has_ports(proto, kflags))
+		return false;
 	if (f->sport >= 0 && f->sport != sport)
 		return false;
 	if (f->dport >= 0 && f->dport != dport)
@@ -231,8 +246,18 @@ bool fe_filter_match(const struct fe_filter *f, uint32_t ifindex,
 	return true;
 }
 
+bool fe_filter_match(const struct fe_filter *f, uint32_t ifindex,
+		     uint32_t in_ifindex, int family, int proto,
+		     const uint8_t *src, const uint8_t *dst, int sport,
+		     int dport)
+{
+	return fe_filter_match_flags(f, ifindex, in_ifindex, family, proto, src,
+				     dst, sport, dport, 0);
+}
+
 bool fe_filter_match_key(const struct fe_filter *f, const struct fe_flow_key *k)
 {
-	return fe_filter_match(f, k->ifindex, k->in_ifindex, k->family,
-			       k->proto, k->src, k->dst, k->sport, k->dport);
+	return fe_filter_match_flags(f, k->ifindex, k->in_ifindex, k->family,
+				     k->proto, k->src, k->dst, k->sport,
+				     k->dport, k->flags);
 }

@@ -29,8 +29,16 @@ int fe_filter_parse(int argc, char **argv, struct fe_filter *f, char *err,
 int fe_filter_format(const struct fe_filter *f, char *buf, size_t len);
 bool fe_filter_empty(const struct fe_filter *f);
 /* Matches a flow in one direction (src->dst, ports host order); ifindex
- * matches either observation or ingress interface.
+ * matches either observation or ingress interface. The port words (sport,
+ * dport, port) match TCP, UDP, SCTP and UDP-Lite flows only: never ICMP
+ * (whose type/code callers may pass as dport), nor a key whose kflags
+ * (FE_KEY_*) say it has no ports (fragment, truncated, overflow).
  */
+bool fe_filter_match_flags(const struct fe_filter *f, uint32_t ifindex,
+			   uint32_t in_ifindex, int family, int proto,
+			   const uint8_t *src, const uint8_t *dst, int sport,
+			   int dport, unsigned int kflags);
+/* fe_filter_match_flags() with kflags 0 (a flow with its ports parsed). */
 bool fe_filter_match(const struct fe_filter *f, uint32_t ifindex,
 		     uint32_t in_ifindex, int family, int proto,
 		     const uint8_t *src, const uint8_t *dst, int sport,

@@ -443,6 +443,15 @@ int main(int argc, char **argv)
 		pr_warn("meter set %s: %s\n", a->cfg.pin_path, strerror(errno));
 		goto out;
 	}
+	/* two drainers of one set would race each other's swaps */
+	int lerr = meter__lock(a->m);
+	if (lerr) {
+		pr_warn("meter set %s: %s\n", a->cfg.pin_path,
+			lerr == -EWOULDBLOCK ? "another flowagent drains it "
+					       "(one agent per pin_path)"
+					     : strerror(-lerr));
+		goto out;
+	}
 	if (meter__max_flows(a->m) != a->cfg.kernel_max_flows)
 		pr_info("reusing the pinned meter set %s with %u flows per map "
 			"(kernel_max_flows = %u applies to a new set)\n",

@@ -15,11 +15,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/if_arp.h>
 #include <linux/if_link.h>
+#include <linux/netlink.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <xdp/libxdp.h>
@@ -38,6 +46,8 @@
 #define FE_TC_PRIO 0xfe00
 #define FE_STATE_DIR "/run/flowexp"
 #define DRAIN_BATCH 512
+/* How long a creator waits for another one before giving up (ms). */
+#define CREATE_LOCK_WAIT_MS 30000
 
 _Static_assert(sizeof(struct fe_flow_key) == 52, "fe_flow_key layout");
 _Static_assert(sizeof(struct fe_flow_val) == 48, "fe_flow_val layout");
@@ -53,6 +63,12 @@ struct meter {
 	int ncpu;
 	struct fe_flow_key *keys; /* drain buffers */
 	struct fe_flow_val *vals;
+	int lock_fd; /* the pin directory, flock()ed by meter__lock() */
+	/* false: opened with METER_F_ANY_LAYOUT and the maps are missing or
+	 * of another layout; only the program ids (attach state) are usable
+	 */
+	bool maps_ok;
+	bool swept; /* defunct link pins dropped once (by the first attach) */
 };
 
 static int pin_name(const struct meter *m, const char *name, char *buf,
@@ -202,7 +218,13 @@ static int meter_create(struct meter *m, bool precise_ts)
 			err = -errno;
 		if (err) {
 			pr_warn("pin %s: %s\n", path, strerror(-err));
-			unpin_all(m);
+			/* only what we pinned: an EEXIST pin is someone
+			 * else's (a creator that does not take the lock)
+			 */
+			while (++i <= 8)
+				if (!pin_name(m, pin_names[i], path,
+					      sizeof(path)))
+					unlink(path);
 			goto out;
 		}
 	}
@@ -214,17 +236,27 @@ out:
 	return err;
 }
 
-static int meter_reuse(struct meter *m)
+/* Opens the pins. With any_layout, missing or incompatible maps only
+ * clear maps_ok (the programs are enough to find and remove the hooks).
+ */
+static int meter_reuse(struct meter *m, bool any_layout)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
 	char path[PATH_MAX];
 
+	m->maps_ok = true;
 	for (int i = 0; i < 9; i++) {
 		int fd;
 
 		pin_name(m, pin_names[i], path, sizeof(path));
 		fd = bpf_obj_get(path);
+		if (fd < 0 && any_layout) {
+			pr_debug("open pinned %s: %s\n", path, strerror(errno));
+			if (i < 6)
+				m->maps_ok = false;
+			continue;
+		}
 		if (fd < 0) {
 			int err = -errno;
 
@@ -233,31 +265,117 @@ static int meter_reuse(struct meter *m)
 		}
 		*pin_fd(m, i) = fd;
 	}
-	if (bpf_obj_get_info_by_fd(m->flows_fd[0], &info, &len))
+	if (m->flows_fd[0] >= 0 &&
+	    bpf_obj_get_info_by_fd(m->flows_fd[0], &info, &len) && !any_layout)
 		return -errno;
 	if (info.key_size != sizeof(struct fe_flow_key) ||
 	    info.value_size != sizeof(struct fe_flow_val)) {
+		m->maps_ok = false;
+		if (any_layout)
+			return 0;
 		pr_warn("pinned meter set %s is from an incompatible flowexp "
 			"version; detach it (flowctl --pin-path %s detach "
 			"--all) and remove the directory\n",
 			m->pin, m->pin);
 		return -EPROTO;
 	}
-	m->max_flows = info.max_entries;
+	if (m->maps_ok)
+		m->max_flows = info.max_entries;
 	return 0;
+}
+
+static bool pin_exists(const struct meter *m, const char *name)
+{
+	char path[PATH_MAX];
+
+	return !pin_name(m, name, path, sizeof(path)) &&
+	       access(path, F_OK) == 0;
+}
+
+/* Whether a set is pinned: fe_outer, pinned last, marks a complete one;
+ * with any_layout a program pin is enough (a set of another version).
+ */
+static bool meter_pinned(const struct meter *m, bool any_layout)
+{
+	if (pin_exists(m, FE_PIN_OUTER))
+		return true;
+	return any_layout && (pin_exists(m, FE_PIN_PROG_TC_EGRESS) ||
+			      pin_exists(m, FE_PIN_PROG_TC_INGRESS) ||
+			      pin_exists(m, FE_PIN_PROG_XDP));
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Creates the set under an exclusive flock of the pin directory, so that
+ * concurrent creators (two flowctl attach) load it once: the loser finds
+ * fe_outer pinned once it gets the lock and reuses the set. The lock is
+ * polled rather than waited for: a flowagent holds the same directory's
+ * lock for its life (meter__lock()), and a creator must not hang behind
+ * it; it gives up after CREATE_LOCK_WAIT_MS.
+ */
+static int meter_create_locked(struct meter *m, bool precise_ts)
+{
+	long waited = 0;
+	int fd, err;
+
+	err = ensure_bpffs(m->pin);
+	if (err)
+		return err;
+	fd = open(m->pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("open pin directory %s: %s\n", m->pin, strerror(errno));
+		return err;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			err = -errno;
+			pr_warn("lock pin directory %s: %s\n", m->pin,
+				strerror(errno));
+			goto out;
+		}
+		if (meter_pinned(m, false)) {
+			/* created meanwhile; fe_outer is pinned last */
+			err = meter_reuse(m, false);
+			goto out;
+		}
+		if (waited >= CREATE_LOCK_WAIT_MS) {
+			pr_warn("create meter set %s: the pin directory stays "
+				"locked by another process (a flowagent whose "
+				"set was removed?)\n",
+				m->pin);
+			err = -EWOULDBLOCK;
+			goto out;
+		}
+		sleep_ms(10);
+		waited += 10;
+	}
+	if (meter_pinned(m, false))
+		err = meter_reuse(m, false);
+	else
+		err = meter_create(m, precise_ts);
+out:
+	close(fd); /* releases the lock: meter__lock() takes its own */
+	return err;
 }
 
 struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 			  unsigned int flags)
 {
 	struct meter *m = calloc(1, sizeof(*m));
-	char path[PATH_MAX];
 	int err;
 
 	if (!m)
 		return NULL;
 	for (int i = 0; i < 9; i++)
 		*pin_fd(m, i) = -1;
+	m->lock_fd = -1;
+	m->maps_ok = true;
 	snprintf(m->pin, sizeof(m->pin), "%s",
 		 pin_path ? pin_path : FE_DEFAULT_PIN_PATH);
 	m->max_flows = max_flows ? max_flows : FE_DEFAULT_MAX_FLOWS;
@@ -266,18 +384,16 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 		err = -EINVAL;
 		goto fail;
 	}
-	pin_name(m, FE_PIN_OUTER, path, sizeof(path));
-	if (access(path, F_OK) == 0) {
-		err = meter_reuse(m);
-	} else if (!(flags & METER_F_CREATE)) {
+	if (meter_pinned(m, flags & METER_F_ANY_LAYOUT))
+		err = meter_reuse(m, flags & METER_F_ANY_LAYOUT);
+	else if (!(flags & METER_F_CREATE))
 		err = -ENOENT;
-	} else {
-		err = ensure_bpffs(m->pin);
-		if (!err)
-			err = meter_create(m, flags & METER_F_PRECISE_TS);
-	}
+	else
+		err = meter_create_locked(m, flags & METER_F_PRECISE_TS);
 	if (err)
 		goto fail;
+	if (!m->maps_ok)
+		m->max_flows = 0;
 	m->flows_id[0] = fd_id(m->flows_fd[0]);
 	m->flows_id[1] = fd_id(m->flows_fd[1]);
 	m->ovf_id[0] = fd_id(m->ovf_fd[0]);
@@ -305,6 +421,8 @@ void meter__close(struct meter *m)
 	for (int i = 0; i < 9; i++)
 		if (*pin_fd(m, i) >= 0)
 			close(*pin_fd(m, i));
+	if (m->lock_fd >= 0)
+		close(m->lock_fd);
 	free(m->keys);
 	free(m->vals);
 	free(m);
@@ -313,6 +431,33 @@ void meter__close(struct meter *m)
 unsigned int meter__max_flows(const struct meter *m)
 {
 	return m->max_flows;
+}
+
+int meter__lock(struct meter *m)
+{
+	int fd, err;
+
+	if (m->lock_fd >= 0)
+		return 0;
+	/* a new open file description: flock() conflicts between those even
+	 * within one process, which makes the lock per meter, not per process
+	 */
+	fd = open(m->pin, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("open pin directory %s: %s\n", m->pin, strerror(errno));
+		return err;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		err = -errno;
+		close(fd);
+		if (err != -EWOULDBLOCK)
+			pr_warn("lock pin directory %s: %s\n", m->pin,
+				strerror(-err));
+		return err;
+	}
+	m->lock_fd = fd;
+	return 0;
 }
 
 /* ---- attach / detach ---- */
@@ -328,8 +473,10 @@ static int link_pin(const struct meter *m, int ifindex, bool egress, char *buf,
 	return pin_name(m, name, buf, len);
 }
 
-/* The ifindex a pinned TCX link is attached to (0: defunct). */
-static int tcx_link_ifindex(int fd)
+/* What a pinned TCX link attaches: the program and the ifindex (0: the
+ * link is defunct, its device or netns gone).
+ */
+static int tcx_link_info(int fd, int *ifindex, uint32_t *prog_id)
 {
 	/* struct bpf_link_info: type, id, prog_id, then the union at offset
 	 * 16 whose tcx member starts with the ifindex; Debian 12's headers
@@ -340,7 +487,81 @@ static int tcx_link_ifindex(int fd)
 
 	if (bpf_obj_get_info_by_fd(fd, buf, &len))
 		return -errno;
-	return (int)buf[4];
+	*prog_id = buf[2];
+	*ifindex = (int)buf[4];
+	return 0;
+}
+
+/* Goes through the link_* pins of the directory dir: with mine, detaches
+ * and unpins those of the current netns; in every case unpins defunct
+ * ones of any netns (a deleted netns's pins are never reached by name
+ * again, and each holds a link).
+ */
+static void sweep_links(const char *dir, bool mine)
+{
+	char prefix[64];
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return;
+	snprintf(prefix, sizeof(prefix), "link_%llu_",
+		 (unsigned long long)fe_netns_ino());
+	while ((de = readdir(d))) {
+		char path[PATH_MAX];
+		uint32_t prog_id = 0;
+		int fd, ifindex = -1;
+		int n;
+
+		if (strncmp(de->d_name, "link_", 5))
+			continue;
+		n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(path))
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		if (mine && !strncmp(de->d_name, prefix, strlen(prefix))) {
+			bpf_link_detach(fd);
+			unlink(path);
+		} else if (!tcx_link_info(fd, &ifindex, &prog_id) && !ifindex) {
+			pr_debug("unpin defunct tcx link %s\n", path);
+			unlink(path);
+		}
+		close(fd);
+	}
+	closedir(d);
+}
+
+/* The link pinned at path, for ifindex: 0 when it attaches our program
+ * there (after moving it to our program if it held another one: a set
+ * re-created under the same pin path), 1 when a new link is needed (no
+ * pin, or a stale one, now removed).
+ */
+static int tcx_pinned(const char *path, int ifindex, int prog_fd,
+		      uint32_t prog_id)
+{
+	uint32_t id = 0;
+	int fd, at = -1;
+
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 1;
+	if (tcx_link_info(fd, &at, &id) || at != ifindex) {
+		close(fd);
+		unlink(path); /* the device it was on is gone */
+		return 1;
+	}
+	if (id != prog_id && bpf_link_update(fd, prog_fd, NULL)) {
+		pr_debug("update tcx link %s to program %u: %s\n", path,
+			 prog_id, strerror(errno));
+		bpf_link_detach(fd);
+		close(fd);
+		unlink(path);
+		return 1;
+	}
+	close(fd);
+	return 0;
 }
 
 static int clsact_marker(int ifindex, char *buf, size_t len)
@@ -348,6 +569,127 @@ static int clsact_marker(int ifindex, char *buf, size_t len)
 	snprintf(buf, len, FE_STATE_DIR "/clsact_%llu_%d",
 		 (unsigned long long)fe_netns_ino(), ifindex);
 	return 0;
+}
+
+/* Whether a flowexp filter (our handle and priority) is on a clsact hook. */
+static bool clsact_has_fe(int ifindex, bool egress)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point =
+				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
+			    .priority = FE_TC_PRIO);
+
+	return bpf_tc_query(&hook, &opts) == 0;
+}
+
+/* Counts the filters (any kind, any chain) on one clsact hook with an
+ * RTM_GETTFILTER dump: libbpf queries only a filter it can name. Returns
+ * the count (0 also when there is no clsact qdisc) or -errno.
+ */
+static int tc_filter_count(int ifindex, __u32 parent)
+{
+	struct {
+		struct nlmsghdr nh;
+		struct tcmsg tc;
+	} req = {
+		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
+			.nlmsg_type = RTM_GETTFILTER,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = 1 },
+		.tc = { .tcm_family = AF_UNSPEC,
+			.tcm_ifindex = ifindex,
+			.tcm_parent = parent },
+	};
+	const size_t bufsz = 32768; /* a dump part never exceeds it */
+	int fd, count = 0, err = 0;
+	bool done = false;
+	char *buf;
+
+	buf = malloc(bufsz);
+	if (!buf)
+		return -ENOMEM;
+	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+	if (fd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
+		err = -errno;
+		goto out;
+	}
+	while (!done) {
+		ssize_t n = recv(fd, buf, bufsz, 0);
+		size_t off = 0;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EPIPE;
+			break;
+		}
+		while (!done && off + sizeof(struct nlmsghdr) <= (size_t)n) {
+			struct nlmsghdr *nh = (struct nlmsghdr *)(buf + off);
+
+			if (nh->nlmsg_len < sizeof(*nh) ||
+			    nh->nlmsg_len > (size_t)n - off) {
+				err = -EBADMSG;
+				done = true;
+			} else if (nh->nlmsg_type == NLMSG_DONE) {
+				done = true;
+			} else if (nh->nlmsg_type == NLMSG_ERROR) {
+				struct nlmsgerr *e = NLMSG_DATA(nh);
+
+				err = e->error;
+				done = true;
+			} else if (nh->nlmsg_type == RTM_NEWTFILTER) {
+				count++;
+			}
+			off += NLMSG_ALIGN(nh->nlmsg_len);
+		}
+	}
+out:
+	close(fd);
+out_free:
+	free(buf);
+	return err ? err : count;
+}
+
+/* Once no flowexp filter is left on the clsact qdisc that flowexp
+ * created (marker), removes the qdisc if no filter at all remains on
+ * either hook; when someone else's filters remain, leaves it to them and
+ * forgets that it was ours.
+ */
+static void clsact_release(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	char marker[PATH_MAX];
+	int n_in, n_eg;
+
+	clsact_marker(ifindex, marker, sizeof(marker));
+	if (access(marker, F_OK))
+		return;
+	if (clsact_has_fe(ifindex, true) || clsact_has_fe(ifindex, false))
+		return;
+	n_in = tc_filter_count(ifindex,
+			       TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
+	n_eg = tc_filter_count(ifindex,
+			       TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
+	if (n_in < 0 || n_eg < 0) {
+		/* keep the qdisc (and the marker, to retry) */
+		pr_warn("list tc filters on ifindex %d: %s; leaving its "
+			"clsact qdisc in place\n",
+			ifindex, strerror(-(n_in < 0 ? n_in : n_eg)));
+		return;
+	}
+	if (!n_in && !n_eg)
+		bpf_tc_hook_destroy(&hook);
+	else
+		pr_debug("clsact qdisc on ifindex %d holds %d other filters: "
+			 "leaving it\n",
+			 ifindex, n_in + n_eg);
+	unlink(marker);
 }
 
 static int clsact_attach(struct meter *m, const char *ifname, int ifindex,
@@ -361,13 +703,22 @@ static int clsact_attach(struct meter *m, const char *ifname, int ifindex,
 	char marker[PATH_MAX];
 	int err;
 
+	clsact_marker(ifindex, marker, sizeof(marker));
 	err = bpf_tc_hook_create(&hook);
 	if (!err) {
 		/* remember that the qdisc is ours, to remove it on detach */
 		mkdir(FE_STATE_DIR, 0700);
-		clsact_marker(ifindex, marker, sizeof(marker));
-		close(open(marker, O_CREAT | O_WRONLY, 0600));
-	} else if (err != -EEXIST) {
+		close(open(marker, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
+	} else if (err == -EEXIST) {
+		/* Not created now. A marker is still valid while a flowexp
+		 * filter sits in the qdisc (ours from the other direction):
+		 * deleting the qdisc would have taken it along. Without one,
+		 * the marker is of a qdisc since replaced by someone else's.
+		 */
+		if (!clsact_has_fe(ifindex, true) &&
+		    !clsact_has_fe(ifindex, false))
+			unlink(marker);
+	} else {
 		pr_warn("create clsact qdisc on %s: %s\n", ifname,
 			strerror(-err));
 		return err;
@@ -379,52 +730,75 @@ static int clsact_attach(struct meter *m, const char *ifname, int ifindex,
 	opts.flags = BPF_TC_F_REPLACE;
 	opts.prog_fd = egress ? m->prog_eg_fd : m->prog_in_fd;
 	err = bpf_tc_attach(&hook, &opts);
-	if (err)
+	if (err) {
 		pr_warn("attach tc %s meter (clsact) on %s: %s\n",
 			egress ? "egress" : "ingress", ifname, strerror(-err));
+		clsact_release(ifindex); /* a qdisc created for nothing */
+	}
 	return err;
 }
+
+/* Another attach of the same set on the same hook may have created its
+ * link but not pinned it yet: the kernel refuses a second link of the
+ * program there (EEXIST), and the pin follows at once. How many 10 ms
+ * waits for it.
+ */
+#define TCX_PIN_WAITS 50
 
 static int tc_attach(struct meter *m, const char *ifname, int ifindex,
 		     bool egress)
 {
+	int prog_fd = egress ? m->prog_eg_fd : m->prog_in_fd;
+	uint32_t prog_id = egress ? m->prog_eg_id : m->prog_in_id;
+	const char *dir = egress ? "egress" : "ingress";
 	char path[PATH_MAX];
-	int fd, err;
+	int fd, err, tries;
 
 	err = link_pin(m, ifindex, egress, path, sizeof(path));
 	if (err)
 		return err;
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		int at = tcx_link_ifindex(fd);
-
-		close(fd);
-		if (at == ifindex)
-			return 0; /* already attached */
-		unlink(path);	  /* the device it was on is gone */
-	}
-	fd = bpf_link_create(egress ? m->prog_eg_fd : m->prog_in_fd, ifindex,
-			     egress ? FE_BPF_TCX_EGRESS : FE_BPF_TCX_INGRESS,
-			     NULL);
-	if (fd < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
-		pr_debug("TCX unavailable on %s (%s): using clsact\n", ifname,
-			 strerror(errno));
-		return clsact_attach(m, ifname, ifindex, egress);
-	}
-	if (fd < 0) {
+	for (tries = 0; tries < TCX_PIN_WAITS; tries++) {
+		if (tries)
+			sleep_ms(10);
+		err = tcx_pinned(path, ifindex, prog_fd, prog_id);
+		if (err <= 0)
+			return err;
+		if (!m->swept) {
+			sweep_links(m->pin, false);
+			m->swept = true;
+		}
+		fd = bpf_link_create(
+			prog_fd, ifindex,
+			egress ? FE_BPF_TCX_EGRESS : FE_BPF_TCX_INGRESS, NULL);
+		if (fd < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
+			pr_debug("TCX unavailable on %s (%s): using clsact\n",
+				 ifname, strerror(errno));
+			return clsact_attach(m, ifname, ifindex, egress);
+		}
+		if (fd < 0 && errno == EEXIST)
+			continue; /* a concurrent attach: wait for its pin */
+		if (fd < 0) {
+			err = -errno;
+			pr_warn("attach tc %s meter (tcx) on %s: %s\n", dir,
+				ifname, strerror(errno));
+			return err;
+		}
+		if (!bpf_obj_pin(fd, path)) {
+			close(fd);
+			return 0;
+		}
 		err = -errno;
-		pr_warn("attach tc %s meter (tcx) on %s: %s\n",
-			egress ? "egress" : "ingress", ifname, strerror(errno));
-		return err;
+		close(fd); /* unpinned: closing it detaches our link */
+		if (err != -EEXIST) {
+			pr_warn("pin tcx link %s: %s\n", path, strerror(-err));
+			return err;
+		}
+		/* a concurrent attach pinned its link first: check it */
 	}
-	if (bpf_obj_pin(fd, path)) {
-		err = -errno;
-		pr_warn("pin tcx link %s: %s\n", path, strerror(errno));
-		close(fd);
-		return err;
-	}
-	close(fd);
-	return 0;
+	pr_warn("attach tc %s meter (tcx) on %s: the program is attached "
+		"there by a link not pinned at %s\n",
+		dir, ifname, path);
+	return -EEXIST;
 }
 
 static int tc_detach(struct meter *m, int ifindex, bool egress)
@@ -434,7 +808,7 @@ static int tc_detach(struct meter *m, int ifindex, bool egress)
 				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
 			    .priority = FE_TC_PRIO);
-	char path[PATH_MAX], marker[PATH_MAX];
+	char path[PATH_MAX];
 	int fd;
 
 	link_pin(m, ifindex, egress, path, sizeof(path));
@@ -450,18 +824,7 @@ static int tc_detach(struct meter *m, int ifindex, bool egress)
 		opts.flags = 0;
 		bpf_tc_detach(&hook, &opts);
 	}
-	clsact_marker(ifindex, marker, sizeof(marker));
-	if (access(marker, F_OK) == 0) {
-		/* drop the qdisc we created once neither direction is ours */
-		DECLARE_LIBBPF_OPTS(bpf_tc_opts, o2, .handle = FE_TC_HANDLE,
-				    .priority = FE_TC_PRIO);
-		hook.attach_point = egress ? BPF_TC_INGRESS : BPF_TC_EGRESS;
-		if (bpf_tc_query(&hook, &o2) != 0) {
-			hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-			bpf_tc_hook_destroy(&hook);
-			unlink(marker);
-		}
-	}
+	clsact_release(ifindex);
 	return 0;
 }
 
@@ -486,6 +849,8 @@ static bool xdp_is_ours(struct meter *m, int ifindex, bool *in_dispatcher)
 	bool found = false;
 
 	*in_dispatcher = false;
+	if (!m->prog_xdp_id) /* a set without its XDP program pin */
+		return false;
 	if (xdp_attached_id(ifindex, NULL) == (int)m->prog_xdp_id)
 		return true;
 	mp = xdp_multiprog__get_from_ifindex(ifindex);
@@ -567,6 +932,43 @@ static int xdp_detach(struct meter *m, int ifindex)
 	return err;
 }
 
+/* The parser assumes an Ethernet header: refuse L3 devices (WireGuard,
+ * tun, IP tunnels), whose packets it would misread. Asks the current
+ * netns, where ifname lives.
+ */
+static int check_ethernet(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("attach meters on %s: socket for the device type: "
+			"%s\n",
+			ifname, strerror(errno));
+		return err;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
+		err = -errno;
+		pr_warn("attach meters on %s: device type: %s\n", ifname,
+			strerror(errno));
+		close(fd);
+		return err;
+	}
+	close(fd);
+	if (ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER ||
+	    ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK)
+		return 0;
+	pr_warn("attach meters on %s: not an Ethernet device (type %u); "
+		"flowexp meters Ethernet devices only\n",
+		ifname, ifr.ifr_hwaddr.sa_family);
+	return -EPFNOSUPPORT;
+}
+
 int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
 		  bool xdp_skb)
 {
@@ -578,10 +980,21 @@ int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
 		pr_warn("attach meters on %s: %s\n", ifname, strerror(errno));
 		return err;
 	}
+	if (!m->maps_ok) {
+		pr_warn("attach meters on %s: the meter set %s is incomplete "
+			"or of another flowexp version\n",
+			ifname, m->pin);
+		return -EPROTO;
+	}
+	err = check_ethernet(ifname);
+	if (err)
+		return err;
 	err = tc_attach(m, ifname, ifindex, true);
 	if (err)
 		return err;
 	switch (ing) {
+	case METER_INGRESS_KEEP:
+		return 0;
 	case METER_INGRESS_XDP:
 		tc_detach(m, ifindex, false);
 		return xdp_attach(m, ifname, ifindex, xdp_skb);
@@ -688,35 +1101,21 @@ int meter__attachments(struct meter *m, struct meter_attachment *out, int max)
 int meter__detach_all(struct meter *m)
 {
 	struct meter_attachment at[256];
-	char prefix[64];
-	struct dirent *de;
-	DIR *d;
 	int n, err = 0;
 
 	n = meter__attachments(m, at, 256);
 	for (int i = 0; i < n; i++)
 		if (meter__detach(m, NULL, at[i].ifindex))
 			err = -EIO;
-	/* links of devices that are gone */
-	snprintf(prefix, sizeof(prefix), "link_%llu_",
-		 (unsigned long long)fe_netns_ino());
-	d = opendir(m->pin);
-	while (d && (de = readdir(d))) {
-		char path[PATH_MAX];
-
-		if (strncmp(de->d_name, prefix, strlen(prefix)))
-			continue;
-		pin_name(m, de->d_name, path, sizeof(path));
-		int fd = bpf_obj_get(path);
-		if (fd >= 0) {
-			bpf_link_detach(fd);
-			close(fd);
-		}
-		unlink(path);
-	}
-	if (d)
-		closedir(d);
+	/* links of devices that are gone, and of deleted netns */
+	sweep_links(m->pin, true);
 	return n < 0 ? n : err;
+}
+
+int meter__detach_links(const char *pin_path)
+{
+	sweep_links(pin_path ? pin_path : FE_DEFAULT_PIN_PATH, true);
+	return 0;
 }
 
 void meter__ids(struct meter *m, struct meter_ids *ids)
@@ -773,6 +1172,8 @@ static int live_index(struct meter *m, __u32 slot, const uint32_t ids[2])
 {
 	__u32 id = 0;
 
+	if (!m->maps_ok) /* METER_F_ANY_LAYOUT: no flow maps to use */
+		return -EPROTO;
 	if (bpf_map_lookup_elem(m->outer_fd, &slot, &id))
 		return -errno;
 	return id == ids[1] ? 1 : 0;
@@ -966,6 +1367,8 @@ int meter__count(struct meter *m, unsigned int *flows, unsigned int *ovf)
 
 int meter__stats(struct meter *m, __u64 out[FE_STAT_MAX])
 {
+	if (!m->maps_ok)
+		return -EPROTO;
 	__u64 *v = calloc(m->ncpu, sizeof(*v));
 
 	if (!v)

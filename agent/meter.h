@@ -11,27 +11,51 @@
 
 #define FE_DEFAULT_PIN_PATH "/sys/fs/bpf/flowexp"
 
-enum meter_ingress { METER_INGRESS_NONE, METER_INGRESS_XDP, METER_INGRESS_TC };
+/* KEEP: attach the egress meter only and leave the ingress meter (of
+ * either kind, or none) as it is; NONE removes it.
+ */
+enum meter_ingress {
+	METER_INGRESS_NONE,
+	METER_INGRESS_XDP,
+	METER_INGRESS_TC,
+	METER_INGRESS_KEEP,
+};
 
 struct meter;
 
 /* Opens the meter set pinned at pin_path. When nothing is pinned there and
  * METER_F_CREATE is set, loads the programs and pins programs and maps (mounting
  * bpffs on /sys/fs/bpf first when needed); max_flows sizes the flow maps.
- * Returns NULL with errno set (ENOENT: nothing pinned and no METER_F_CREATE).
+ * Concurrent creators are serialised by a flock() of the pin directory,
+ * released before this returns: one loads the set, the others reuse it.
+ * Returns NULL with errno set (ENOENT: nothing pinned and no METER_F_CREATE;
+ * EPROTO: a set of an incompatible flowexp version).
  * METER_F_PRECISE_TS applies only to a set created by this call.
+ * METER_F_ANY_LAYOUT opens a set whatever its map layout, and with maps
+ * missing, for detach and status: the program ids find its hooks; drain,
+ * read, delete, count and stats then fail with EPROTO, attach too, and
+ * meter__max_flows() is 0.
  */
 #define METER_F_CREATE 0x1     /* load and pin when nothing is pinned */
 #define METER_F_PRECISE_TS 0x2 /* new set: bpf_ktime_get_ns(), not coarse */
+#define METER_F_ANY_LAYOUT 0x4 /* programs only: for detach and status */
 struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 			  unsigned int flags);
 void meter__close(struct meter *m);
 unsigned int meter__max_flows(const struct meter *m);
+/* Takes an exclusive non-blocking flock() of the pin directory for the
+ * meter's life (released by meter__close()), so that one process alone
+ * drains a set. Returns 0 or -errno: -EWOULDBLOCK when another process
+ * (or another struct meter) holds it.
+ */
+int meter__lock(struct meter *m);
 
 /* Attaches the egress meter (TCX, else clsact) and the ingress meter ing
  * asks for to the device in the current network namespace, removing an
- * ingress meter of the other kind (NONE: removes both). Attaching what is
- * already attached is a no-op. xdp_skb selects generic XDP.
+ * ingress meter of the other kind (NONE: removes both; KEEP: touches
+ * neither). Attaching what is already attached is a no-op. xdp_skb
+ * selects generic XDP. Fails with EPFNOSUPPORT on a device that is not
+ * Ethernet (or loopback): the parser expects an Ethernet header.
  */
 int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
 		  bool xdp_skb);
@@ -53,8 +77,15 @@ struct meter_attachment {
  * how many were written to out (at most max) or -errno.
  */
 int meter__attachments(struct meter *m, struct meter_attachment *out, int max);
-/* Detaches from every device of the current netns (and drops stale pins). */
+/* Detaches from every device of the current netns (and drops stale pins:
+ * the links of devices gone, and defunct links of any netns).
+ */
 int meter__detach_all(struct meter *m);
+/* The part of meter__detach_all() that needs no meter set: detaches and
+ * unpins the TCX links pinned under pin_path for the current netns, and
+ * unpins defunct ones (for a directory whose set is gone or broken).
+ */
+int meter__detach_links(const char *pin_path);
 
 struct meter_ids {
 	uint32_t prog_tc_egress, prog_tc_ingress, prog_xdp;

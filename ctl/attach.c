@@ -12,13 +12,17 @@
 static void attach_usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: flowctl attach [--mode tc|xdp|none] [--xdp-skb] "
+		"Usage: flowctl attach [--mode tc|xdp|none|keep] [--xdp-skb] "
 		"[--max-flows N] DEV...\n"
 		"Meters DEV's egress with tc (TCX, else clsact) and, with "
 		"--mode, its\n"
 		"ingress: xdp (XDP program, through libxdp) or tc (tc "
-		"ingress).\n"
-		"Default --mode none: egress only. Loads and pins the meter "
+		"ingress); none\n"
+		"removes this set's ingress meter. Default --mode keep: "
+		"attaches the\n"
+		"egress meter and leaves the ingress meter as it is (e.g. one "
+		"flowagent\n"
+		"attached). Ethernet devices only. Loads and pins the meter "
 		"set under\n"
 		"--pin-path on first use. Attaching what is attached is a "
 		"no-op.\n"
@@ -39,7 +43,7 @@ int cmd_attach(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	enum meter_ingress ing = METER_INGRESS_NONE;
+	enum meter_ingress ing = METER_INGRESS_KEEP;
 	unsigned long max_flows = 0;
 	bool skb = false, precise = false;
 	struct meter *m;
@@ -56,10 +60,12 @@ int cmd_attach(int argc, char **argv)
 			else if (!strcmp(optarg, "none") ||
 				 !strcmp(optarg, "egress"))
 				ing = METER_INGRESS_NONE;
+			else if (!strcmp(optarg, "keep"))
+				ing = METER_INGRESS_KEEP;
 			else {
 				fprintf(stderr,
 					"flowctl attach: --mode %s: expected "
-					"tc, xdp or none\n",
+					"tc, xdp, none or keep\n",
 					optarg);
 				return 2;
 			}
@@ -116,8 +122,10 @@ static void detach_usage(FILE *f)
 	fprintf(f, "Usage: flowctl detach DEV... | --all\n"
 		   "Removes this meter set's tc and XDP programs from the "
 		   "devices (of the\n"
-		   "-n namespace); --all from every device. Other filters "
-		   "stay.\n");
+		   "-n namespace); --all from every device, and drops stale "
+		   "link pins.\n"
+		   "Other filters stay. Works on a set of another flowexp "
+		   "version too.\n");
 }
 
 int cmd_detach(int argc, char **argv)
@@ -148,10 +156,14 @@ int cmd_detach(int argc, char **argv)
 		detach_usage(stderr);
 		return 2;
 	}
-	m = meter__open(ctl_globals.pin_path, 0, 0);
+	m = meter__open(ctl_globals.pin_path, 0, METER_F_ANY_LAYOUT);
 	if (!m) {
-		if (errno == ENOENT) /* nothing loaded: nothing attached */
+		if (errno == ENOENT) {
+			/* no set, but maybe links of an interrupted one */
+			if (all)
+				meter__detach_links(ctl_globals.pin_path);
 			return 0;
+		}
 		fprintf(stderr, "flowctl detach: meter set %s: %s\n",
 			ctl_globals.pin_path, strerror(errno));
 		return 1;
@@ -186,7 +198,7 @@ int cmd_status(int argc, char **argv)
 	unsigned int nf = 0, no = 0;
 	bool json = false;
 	struct meter *m;
-	int c, n;
+	int c, n, maps;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
@@ -201,7 +213,7 @@ int cmd_status(int argc, char **argv)
 			return 2;
 		}
 	}
-	m = meter__open(ctl_globals.pin_path, 0, 0);
+	m = meter__open(ctl_globals.pin_path, 0, METER_F_ANY_LAYOUT);
 	if (!m) {
 		if (errno == ENOENT) {
 			printf("no meter set loaded at %s\n",
@@ -213,7 +225,8 @@ int cmd_status(int argc, char **argv)
 		return 1;
 	}
 	meter__ids(m, &ids);
-	meter__count(m, &nf, &no);
+	/* EPROTO: a set of another version; its hooks are still listed */
+	maps = meter__count(m, &nf, &no);
 	n = meter__attachments(m, at, 256);
 	if (n < 0) {
 		fprintf(stderr, "flowctl status: list devices: %s\n",
@@ -225,10 +238,12 @@ int cmd_status(int argc, char **argv)
 		printf("{\"pin_path\":\"%s\",\"prog_tc_egress\":%u,\"prog_tc_"
 		       "ingress\":%u,\"prog_xdp\":%u,\"map_outer\":%u,\"map_"
 		       "flows\":%u,\"map_overflow\":%u,\"flows\":%u,\"overflow_"
-		       "entries\":%u,\"max_flows\":%u,\"devices\":[",
+		       "entries\":%u,\"max_flows\":%u,\"maps_usable\":%s,"
+		       "\"devices\":[",
 		       ctl_globals.pin_path, ids.prog_tc_egress,
 		       ids.prog_tc_ingress, ids.prog_xdp, ids.outer,
-		       ids.flows_cur, ids.ovf_cur, nf, no, meter__max_flows(m));
+		       ids.flows_cur, ids.ovf_cur, nf, no, meter__max_flows(m),
+		       maps ? "false" : "true");
 		for (int i = 0; i < n; i++)
 			printf("%s{\"ifindex\":%d,\"name\":\"%s\",\"egress\":%"
 			       "s,\"ingress\":\"%s\",\"tc\":\"%s\",\"xdp_"
@@ -250,8 +265,15 @@ int cmd_status(int argc, char **argv)
 	printf("  maps      outer id %u, live flows map id %u, live overflow "
 	       "map id %u\n",
 	       ids.outer, ids.flows_cur, ids.ovf_cur);
-	printf("  fill      %u of %u flows (%.1f%%), %u overflow entries\n", nf,
-	       meter__max_flows(m), 100.0 * nf / meter__max_flows(m), no);
+	if (maps)
+		printf("  fill      unknown: %s (of another flowexp version "
+		       "or incomplete?)\n",
+		       strerror(-maps));
+	else
+		printf("  fill      %u of %u flows (%.1f%%), %u overflow "
+		       "entries\n",
+		       nf, meter__max_flows(m),
+		       100.0 * nf / meter__max_flows(m), no);
 	printf("\n%-8s %-16s %-8s %-8s %-8s %s\n", "IFINDEX", "DEVICE",
 	       "EGRESS", "INGRESS", "TC", "XDP MODE");
 	for (int i = 0; i < n; i++)

@@ -121,9 +121,10 @@ static __always_inline long fe_account(void *map, const struct fe_flow_key *key,
 	return 0;
 }
 
-/* The meter proper. gso_segs > 1 only for GSO skbs (tc). */
+/* The meter proper. gso_segs/gso_size: of a GSO skb (tc), else 0. */
 static __always_inline void fe_meter(const struct fe_src *s, struct fe_pkt *p,
-				     bool have_vlan, __u32 gso_segs)
+				     bool have_vlan, __u32 gso_segs,
+				     __u32 gso_size)
 {
 	__u32 slot = FE_SLOT_FLOWS;
 	struct fe_flow_key okey;
@@ -134,9 +135,17 @@ static __always_inline void fe_meter(const struct fe_src *s, struct fe_pkt *p,
 	flows = bpf_map_lookup_elem(&fe_outer, &slot);
 	if (!flows)
 		return;
+	res = fe_parse(s, p, have_vlan);
+	/* A GSO skb from a source the stack does not trust (virtio, tap, an
+	 * AF_PACKET vnet header: SKB_GSO_DODGY) reaches tc with gso_segs 0;
+	 * the stack counts its segments only when it segments, after tc.
+	 */
+	if (gso_size && !gso_segs && res == FE_PARSE_FLOW &&
+	    s->len > p->l3off + p->hdr_len)
+		gso_segs = (s->len - p->l3off - p->hdr_len + gso_size - 1) /
+			   gso_size;
 	pkts = gso_segs > 1 ? gso_segs : 1;
 	fe_stat_add(FE_STAT_PACKETS, pkts);
-	res = fe_parse(s, p, have_vlan);
 	if (res != FE_PARSE_FLOW) {
 		fe_stat_add(res == FE_PARSE_NON_IP ? FE_STAT_NON_IP
 						   : FE_STAT_MALFORMED,
@@ -192,7 +201,7 @@ static __always_inline void fe_tc(struct __sk_buff *skb, __u8 dir)
 	p.key.dir = dir;
 	if (have_vlan)
 		p.key.vlan = skb->vlan_tci & 0xfff;
-	fe_meter(&s, &p, have_vlan, skb->gso_segs);
+	fe_meter(&s, &p, have_vlan, skb->gso_segs, skb->gso_size);
 }
 
 SEC("tc")
@@ -228,6 +237,6 @@ int fe_xdp(struct xdp_md *ctx)
 	p.key.ifindex = ctx->ingress_ifindex;
 	p.key.in_ifindex = ctx->ingress_ifindex;
 	p.key.dir = FE_DIR_INGRESS;
-	fe_meter(&s, &p, false, 0);
+	fe_meter(&s, &p, false, 0, 0);
 	return XDP_PASS;
 }
