@@ -22,6 +22,14 @@ fe_agent_start "$FE_TMP/agent.ini"
 [ "$(stat -c %a "$FE_SOCK")" = 600 ] ||
 	fe_fail "control socket mode is $(stat -c %a "$FE_SOCK"), want 600"
 
+# a second agent on the same meter set (another control socket) is refused:
+# two drainers would race each other's map swaps
+sed "s|^control_socket = .*|control_socket = $FE_SOCK.2|" "$FE_TMP/agent.ini" >"$FE_TMP/second.ini"
+timeout 20 "$FLOWAGENT" -f -c "$FE_TMP/second.ini" >"$FE_TMP/second.log" 2>&1
+rc=$?
+[ "$rc" = 1 ] && grep -q 'another flowagent drains it' "$FE_TMP/second.log" ||
+	fe_fail "a second agent on the same pin_path was not refused (exit $rc): $(tail -3 "$FE_TMP/second.log")"
+
 fe_gen udpa udp --count 30 --size 100 --port 7101 --echo --sport 41001
 fe_gen udpb udp --count 20 --size 100 --port 7102 --echo --sport 41002
 fe_ctl dump --json >"$FE_TMP/dump.jsonl" || fe_fail "dump via the agent failed"
