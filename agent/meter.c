@@ -1193,29 +1193,31 @@ static int emit(struct meter *m, int n, meter_entry_fn fn, void *ctx)
 	return 0;
 }
 
-/* Reads every entry one key at a time (and deletes it if del). */
+/* Reads every entry one key at a time (and deletes it if del). The next
+ * key is taken before the current one is deleted, so the walk never
+ * restarts: one pass over the map.
+ */
 static int walk_map(struct meter *m, int fd, bool del, meter_entry_fn fn,
 		    void *ctx)
 {
-	struct fe_flow_key key, next;
-	void *prev = NULL;
+	struct fe_flow_key cur, next;
+	bool more;
 	int n = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (bpf_map_lookup_elem(fd, &next, m->vals) == 0) {
-			m->keys[0] = next;
+	if (bpf_map_get_next_key(fd, NULL, &cur))
+		return 0;
+	do {
+		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
+		if (bpf_map_lookup_elem(fd, &cur, m->vals) == 0) {
+			m->keys[0] = cur;
 			n++;
 			if (emit(m, 1, fn, ctx))
 				break;
-			if (del) {
-				bpf_map_delete_elem(fd, &next);
-				prev = NULL; /* restart: our key is gone */
-				continue;
-			}
+			if (del)
+				bpf_map_delete_elem(fd, &cur);
 		}
-		key = next;
-		prev = &key;
-	}
+		cur = next;
+	} while (more);
 	return n;
 }
 
@@ -1309,20 +1311,20 @@ static int delete_matching(struct meter *m, int fd,
 			   bool (*match)(void *, const struct fe_flow_key *),
 			   void *ctx)
 {
-	struct fe_flow_key key, next;
-	void *prev = NULL;
+	struct fe_flow_key cur, next;
+	bool more;
 	int n = 0;
 
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		if (!match || match(ctx, &next)) {
-			if (bpf_map_delete_elem(fd, &next) == 0)
-				n++;
-			prev = NULL;
-			continue;
-		}
-		key = next;
-		prev = &key;
-	}
+	if (bpf_map_get_next_key(fd, NULL, &cur))
+		return 0;
+	do {
+		/* the next key first: cur may be gone in a moment */
+		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
+		if ((!match || match(ctx, &cur)) &&
+		    bpf_map_delete_elem(fd, &cur) == 0)
+			n++;
+		cur = next;
+	} while (more);
 	return n;
 }
 
