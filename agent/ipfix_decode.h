@@ -79,6 +79,8 @@ int ipfix_decoder__parse(struct ipfix_decoder *d, const void *src,
 void ipfix_decoder__stats(const struct ipfix_decoder *d,
 			  struct ipfix_decoder_stats *s);
 
+/* ipfix_format.c: names and renderings of decoded records. */
+
 /* The name of an element: the IANA name, "reverse" + IANA name with its
  * first letter upper-cased for PEN 29305 (RFC 5103), "ie<ID>" or
  * "ie<PEN>.<ID>" when unknown. Returns buf.
