@@ -11,6 +11,7 @@
 #include "dumpfmt.h"
 #include "filter.h"
 #include "log.h"
+#include "statsfmt.h"
 
 struct rows {
 	struct dump_row *r;
@@ -157,77 +158,43 @@ static void do_flush(struct agent *a, FILE *out, const struct fe_filter *f)
 
 static void do_stats(struct agent *a, FILE *out, bool json)
 {
-	static const char *const names[] = FE_STAT_NAMES;
 	struct flowcache_stats cs;
 	__u64 st[FE_STAT_MAX] = { 0 };
 	unsigned int nf = 0, no = 0;
+	struct statsfmt s;
 
 	meter__stats(a->m, st);
 	meter__count(a->m, &nf, &no);
 	flowcache__stats(a->fc, &cs);
+	const struct stats_counter agent[] = {
+		{ "ticks", a->ticks },
+		{ "drained_entries", a->drained },
+		{ "drain_errors", a->drain_errors },
+		{ "early_drains", a->early_drains },
+		{ "overflow_dup_packets", a->overflow_dup },
+		{ "cache_flows", cs.flows },
+		{ "cache_created", cs.created },
+		{ "exported_idle", cs.exported[1] },
+		{ "exported_active", cs.exported[2] },
+		{ "exported_end", cs.exported[3] },
+		{ "exported_forced", cs.exported[4] },
+		{ "exported_resources", cs.exported[5] },
+		{ "dedup_packets", cs.dedup_packets },
+		{ "dedup_clamped_packets", cs.dedup_clamped_packets },
+	};
 	fputs("OK\n", out);
-	if (json) {
-		fprintf(out, "{\"agent\":true");
-		for (int i = 0; i < FE_STAT_MAX; i++)
-			fprintf(out, ",\"meter_%s\":%llu", names[i],
-				(unsigned long long)st[i]);
-		fprintf(out,
-			",\"map_flows\":%u,\"map_overflow_entries\":%u,"
-			"\"overflow_dup_packets\":%llu,\"ticks\":%llu,"
-			"\"drained_entries\":%llu,\"drain_"
-			"errors\":%llu,\"early_drains\":%llu,\"cache_flows\":%"
-			"llu,\"cache_created\":%llu,\"exported_idle\":%llu,"
-			"\"exported_active\":%llu,\"exported_end\":%llu,"
-			"\"exported_forced\":%llu,\"exported_resources\":%llu,"
-			"\"dedup_packets\":%llu,\"dedup_clamped_packets\":%llu,"
-			"\"collectors\":[",
-			nf, no, (unsigned long long)a->overflow_dup,
-			(unsigned long long)a->ticks,
-			(unsigned long long)a->drained,
-			(unsigned long long)a->drain_errors,
-			(unsigned long long)a->early_drains,
-			(unsigned long long)cs.flows,
-			(unsigned long long)cs.created,
-			(unsigned long long)cs.exported[1],
-			(unsigned long long)cs.exported[2],
-			(unsigned long long)cs.exported[3],
-			(unsigned long long)cs.exported[4],
-			(unsigned long long)cs.exported[5],
-			(unsigned long long)cs.dedup_packets,
-			(unsigned long long)cs.dedup_clamped_packets);
-		for (int i = 0; i < a->nexp; i++) {
-			if (i)
-				fputc(',', out);
-			exporter__print_stats(a->exp[i], out, true);
-		}
-		fprintf(out, "]}\n");
-		return;
+	statsfmt_begin(&s, out, json, true);
+	statsfmt_heading(&s, "meter (%s)", a->cfg.pin_path);
+	statsfmt_meter(&s, st, nf, no);
+	statsfmt_heading(&s, "agent");
+	statsfmt_counters(&s, agent, sizeof(agent) / sizeof(agent[0]));
+	statsfmt_list_begin(&s, "collectors");
+	for (int i = 0; i < a->nexp; i++) {
+		statsfmt_list_item(&s);
+		exporter__print_stats(a->exp[i], out, json);
 	}
-	fprintf(out, "meter (%s)\n", a->cfg.pin_path);
-	for (int i = 0; i < FE_STAT_MAX; i++)
-		fprintf(out, "  %-22s %llu\n", names[i],
-			(unsigned long long)st[i]);
-	fprintf(out, "  %-22s %u\n  %-22s %u\n", "map_flows", nf,
-		"map_overflow_entries", no);
-	fprintf(out, "agent\n");
-#define P(n, v) fprintf(out, "  %-22s %llu\n", n, (unsigned long long)(v))
-	P("ticks", a->ticks);
-	P("drained_entries", a->drained);
-	P("drain_errors", a->drain_errors);
-	P("early_drains", a->early_drains);
-	P("overflow_dup_packets", a->overflow_dup);
-	P("cache_flows", cs.flows);
-	P("cache_created", cs.created);
-	P("exported_idle", cs.exported[1]);
-	P("exported_active", cs.exported[2]);
-	P("exported_end", cs.exported[3]);
-	P("exported_forced", cs.exported[4]);
-	P("exported_resources", cs.exported[5]);
-	P("dedup_packets", cs.dedup_packets);
-	P("dedup_clamped_packets", cs.dedup_clamped_packets);
-#undef P
-	for (int i = 0; i < a->nexp; i++)
-		exporter__print_stats(a->exp[i], out, false);
+	statsfmt_list_end(&s);
+	statsfmt_end(&s);
 }
 
 void control_handle(struct agent *a, int fd, const char *line)
