@@ -1,292 +1,168 @@
-/* attach.c - flowctl attach, detach and status. */
+/* attach.c - flowctl attach and detach: put this meter set's programs on
+ * devices and take them off.
+ */
 #include <errno.h>
-#include <getopt.h>
-#include <net/if.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include "commands.h"
 #include "log.h"
 #include "meter.h"
 
-static void attach_usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: flowctl attach [--mode tc|xdp|none|keep] [--xdp-skb] "
-		"[--max-flows N] DEV...\n"
-		"Meters DEV's egress with tc (TCX, else clsact) and, with "
-		"--mode, its\n"
-		"ingress: xdp (XDP program, through libxdp) or tc (tc "
-		"ingress); none\n"
-		"removes this set's ingress meter. Default --mode keep: "
-		"attaches the\n"
-		"egress meter and leaves the ingress meter as it is (e.g. one "
-		"flowagent\n"
-		"attached). Ethernet devices only. Loads and pins the meter "
-		"set under\n"
-		"--pin-path on first use. Attaching what is attached is a "
-		"no-op.\n"
-		"  --xdp-skb       generic (skb) XDP instead of native\n"
-		"  --max-flows N   entries per kernel flow map when the set is "
-		"created\n"
-		"                  (default %d)\n",
-		FE_DEFAULT_MAX_FLOWS);
-}
+struct attach_args {
+	int mode; /* enum meter_ingress */
+	bool xdp_skb;
+	unsigned int max_flows;
+	bool precise_ts;
+};
 
-int cmd_attach(int argc, char **argv)
+static const struct attach_args attach_defaults = {
+	.mode = METER_INGRESS_KEEP,
+	.max_flows = FE_DEFAULT_MAX_FLOWS,
+};
+
+static const struct opt_word attach_modes[] = {
+	{ .word = "tc", .value = METER_INGRESS_TC },
+	{ .word = "xdp", .value = METER_INGRESS_XDP },
+	{ .word = "none", .value = METER_INGRESS_NONE },
+	{ .word = "egress", .value = METER_INGRESS_NONE, .hidden = true },
+	{ .word = "keep", .value = METER_INGRESS_KEEP },
+	{ .word = NULL },
+};
+
+static const struct opt_def attach_opts[] = {
+	DEFINE_OPTION("mode", OPT_ENUM, struct attach_args, mode,
+		      .short_name = 'm', .words = attach_modes,
+		      .help = "the ingress meter: xdp (through libxdp; a "
+			      "single program when its dispatcher cannot "
+			      "load), tc (tc ingress), none (removes this "
+			      "set's ingress meter) or keep: leaves it as it "
+			      "is, e.g. as a flowagent attached it",
+		      .show_default = true),
+	DEFINE_OPTION("xdp-skb", OPT_FLAG, struct attach_args, xdp_skb,
+		      .help = "generic (skb) XDP instead of native"),
+	DEFINE_OPTION("max-flows", OPT_UINT, struct attach_args, max_flows,
+		      .help = "entries per kernel flow map when the set is "
+			      "created",
+		      .min = 16, .max = 1u << 26, .show_default = true),
+	DEFINE_OPTION("precise-ts", OPT_FLAG, struct attach_args, precise_ts,
+		      .help = "when the set is created: timestamps from "
+			      "bpf_ktime_get_ns(), not the coarse clock"),
+	END_OPTIONS
+};
+
+static int attach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "mode", required_argument, NULL, 'm' },
-		{ "xdp-skb", no_argument, NULL, 's' },
-		{ "max-flows", required_argument, NULL, 'M' },
-		{ "precise-ts", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	enum meter_ingress ing = METER_INGRESS_KEEP;
-	unsigned long max_flows = 0;
-	bool skb = false, precise = false;
+	const struct opt_cmd *c = &attach_command.opts;
+	struct attach_args a;
 	struct meter *m;
-	int c, rc = 0;
-	char *end;
+	int i, r;
 
-	while ((c = getopt_long(argc, argv, "m:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			if (!strcmp(optarg, "xdp"))
-				ing = METER_INGRESS_XDP;
-			else if (!strcmp(optarg, "tc"))
-				ing = METER_INGRESS_TC;
-			else if (!strcmp(optarg, "none") ||
-				 !strcmp(optarg, "egress"))
-				ing = METER_INGRESS_NONE;
-			else if (!strcmp(optarg, "keep"))
-				ing = METER_INGRESS_KEEP;
-			else {
-				fprintf(stderr,
-					"flowctl attach: --mode %s: expected "
-					"tc, xdp, none or keep\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 's':
-			skb = true;
-			break;
-		case 'P':
-			precise = true;
-			break;
-		case 'M':
-			max_flows = strtoul(optarg, &end, 10);
-			if (*end || max_flows < 16 || max_flows > 1u << 26) {
-				fprintf(stderr,
-					"flowctl attach: --max-flows %s: "
-					"expected 16..%u\n",
-					optarg, 1u << 26);
-				return 2;
-			}
-			break;
-		case 'h':
-			attach_usage(stdout);
-			return 0;
-		default:
-			attach_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "flowctl attach: no device given\n");
-		attach_usage(stderr);
-		return 2;
-	}
-	m = meter__open(ctl_globals.pin_path, max_flows,
-			METER_F_CREATE | (precise ? METER_F_PRECISE_TS : 0));
+	r = opts_parse(c, argc, argv, &a, &i);
+	if (!r && i >= argc)
+		r = opts_error(c, "no device given");
+	if (r)
+		return opts_exit_code(r);
+	m = meter__open(ctx->pin_path, a.max_flows,
+			METER_F_CREATE |
+				(a.precise_ts ? METER_F_PRECISE_TS : 0));
 	if (!m) {
 		fprintf(stderr, "flowctl attach: meter set %s: %s\n",
-			ctl_globals.pin_path, strerror(errno));
+			ctx->pin_path, strerror(errno));
 		return 1;
 	}
-	for (int i = optind; i < argc; i++) {
-		if (meter__attach(m, argv[i], ing, skb)) {
-			rc = 1; /* meter__attach said what failed */
+	for (r = 0; i < argc; i++) {
+		if (meter__attach(m, argv[i], a.mode, a.xdp_skb)) {
+			r = 1; /* meter__attach said what failed */
 			continue;
 		}
 		pr_info("attached to %s\n", argv[i]);
 	}
 	meter__close(m);
-	return rc;
+	return r;
 }
 
-static void detach_usage(FILE *f)
-{
-	fprintf(f, "Usage: flowctl detach DEV... | --all\n"
-		   "Removes this meter set's tc and XDP programs from the "
-		   "devices (of the\n"
-		   "-n namespace); --all from every device, and drops stale "
-		   "link pins.\n"
-		   "Other filters stay. Works on a set of another flowexp "
-		   "version too.\n");
-}
+const struct ctl_command attach_command = {
+	.opts = {
+		.name = "flowctl attach",
+		.args = "DEV...",
+		.summary = "attach meters: --mode tc|xdp DEV...",
+		.doc = "Meters DEV's egress with tc (TCX when the kernel has "
+		       "it, else a clsact filter) and, with --mode, its "
+		       "ingress. Ethernet (and loopback) devices only: the "
+		       "meters parse an Ethernet header, so WireGuard, tun "
+		       "and IP tunnel devices are refused. Loads and pins the "
+		       "meter set under --pin-path on first use (concurrent "
+		       "attaches load it once). Attaching what is attached "
+		       "is a no-op.",
+		.opts = attach_opts,
+		.defaults = &attach_defaults,
+		.size = sizeof(struct attach_args),
+	},
+	.run = attach_run,
+	.netns = true,
+};
 
-int cmd_detach(int argc, char **argv)
+struct detach_args {
+	bool all;
+};
+
+static const struct detach_args detach_defaults;
+
+static const struct opt_def detach_opts[] = {
+	DEFINE_OPTION("all", OPT_FLAG, struct detach_args, all,
+		      .short_name = 'a',
+		      .help = "from every device, and drop the pins of links "
+			      "whose device or namespace is gone"),
+	END_OPTIONS
+};
+
+static int detach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-					      { "help", no_argument, NULL,
-						'h' },
-					      {} };
-	bool all = false;
+	const struct opt_cmd *c = &detach_command.opts;
+	struct detach_args a;
 	struct meter *m;
-	int c, rc = 0;
+	int i, r;
 
-	while ((c = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
-		switch (c) {
-		case 'a':
-			all = true;
-			break;
-		case 'h':
-			detach_usage(stdout);
-			return 0;
-		default:
-			detach_usage(stderr);
-			return 2;
-		}
-	}
-	if (!all && optind >= argc) {
-		fprintf(stderr, "flowctl detach: give devices or --all\n");
-		detach_usage(stderr);
-		return 2;
-	}
-	m = meter__open(ctl_globals.pin_path, 0, METER_F_ANY_LAYOUT);
+	r = opts_parse(c, argc, argv, &a, &i);
+	if (!r && !a.all && i >= argc)
+		r = opts_error(c, "give devices or --all");
+	if (r)
+		return opts_exit_code(r);
+	m = meter__open(ctx->pin_path, 0, METER_F_ANY_LAYOUT);
 	if (!m) {
 		if (errno == ENOENT) {
 			/* no set, but maybe links of an interrupted one */
-			if (all)
-				meter__detach_links(ctl_globals.pin_path);
+			if (a.all)
+				meter__detach_links(ctx->pin_path);
 			return 0;
 		}
 		fprintf(stderr, "flowctl detach: meter set %s: %s\n",
-			ctl_globals.pin_path, strerror(errno));
+			ctx->pin_path, strerror(errno));
 		return 1;
 	}
-	if (all && meter__detach_all(m))
-		rc = 1;
-	for (int i = optind; i < argc; i++)
+	r = a.all && meter__detach_all(m) ? 1 : 0;
+	for (; i < argc; i++)
 		if (meter__detach(m, argv[i], 0))
-			rc = 1;
+			r = 1;
 	meter__close(m);
-	return rc;
+	return r;
 }
 
-static void status_usage(FILE *f)
-{
-	fprintf(f, "Usage: flowctl status [--json]\n"
-		   "Shows the meter set: devices of the -n namespace it is "
-		   "attached to,\n"
-		   "hooks and modes, program and map ids, and how full the "
-		   "flow maps are.\n");
-}
-
-int cmd_status(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	struct meter_attachment at[256];
-	struct meter_ids ids;
-	unsigned int nf = 0, no = 0;
-	bool json = false;
-	struct meter *m;
-	int c, n, maps;
-
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			status_usage(stdout);
-			return 0;
-		default:
-			status_usage(stderr);
-			return 2;
-		}
-	}
-	m = meter__open(ctl_globals.pin_path, 0, METER_F_ANY_LAYOUT);
-	if (!m) {
-		if (errno == ENOENT) {
-			printf("no meter set loaded at %s\n",
-			       ctl_globals.pin_path);
-			return 0;
-		}
-		fprintf(stderr, "flowctl status: meter set %s: %s\n",
-			ctl_globals.pin_path, strerror(errno));
-		return 1;
-	}
-	meter__ids(m, &ids);
-	/* EPROTO: a set of another version; its hooks are still listed */
-	maps = meter__count(m, &nf, &no);
-	n = meter__attachments(m, at, 256);
-	if (n < 0) {
-		fprintf(stderr, "flowctl status: list devices: %s\n",
-			strerror(-n));
-		meter__close(m);
-		return 1;
-	}
-	if (json) {
-		printf("{\"pin_path\":\"%s\",\"prog_tc_egress\":%u,\"prog_tc_"
-		       "ingress\":%u,\"prog_xdp\":%u,\"map_outer\":%u,\"map_"
-		       "flows\":%u,\"map_overflow\":%u,\"flows\":%u,\"overflow_"
-		       "entries\":%u,\"max_flows\":%u,\"maps_usable\":%s,"
-		       "\"devices\":[",
-		       ctl_globals.pin_path, ids.prog_tc_egress,
-		       ids.prog_tc_ingress, ids.prog_xdp, ids.outer,
-		       ids.flows_cur, ids.ovf_cur, nf, no, meter__max_flows(m),
-		       maps ? "false" : "true");
-		for (int i = 0; i < n; i++)
-			printf("%s{\"ifindex\":%d,\"name\":\"%s\",\"egress\":%"
-			       "s,\"ingress\":\"%s\",\"tc\":\"%s\",\"xdp_"
-			       "mode\":\"%s\"}",
-			       i ? "," : "", at[i].ifindex, at[i].ifname,
-			       at[i].egress ? "true" : "false",
-			       at[i].ingress_xdp  ? "xdp"
-			       : at[i].ingress_tc ? "tc"
-						  : "none",
-			       at[i].tc_kind ? at[i].tc_kind : "",
-			       at[i].xdp_mode ? at[i].xdp_mode : "");
-		printf("]}\n");
-		meter__close(m);
-		return 0;
-	}
-	printf("meter set %s\n", ctl_globals.pin_path);
-	printf("  programs  tc egress id %u, tc ingress id %u, xdp id %u\n",
-	       ids.prog_tc_egress, ids.prog_tc_ingress, ids.prog_xdp);
-	printf("  maps      outer id %u, live flows map id %u, live overflow "
-	       "map id %u\n",
-	       ids.outer, ids.flows_cur, ids.ovf_cur);
-	if (maps)
-		printf("  fill      unknown: %s (of another flowexp version "
-		       "or incomplete?)\n",
-		       strerror(-maps));
-	else
-		printf("  fill      %u of %u flows (%.1f%%), %u overflow "
-		       "entries\n",
-		       nf, meter__max_flows(m),
-		       100.0 * nf / meter__max_flows(m), no);
-	printf("\n%-8s %-16s %-8s %-8s %-8s %s\n", "IFINDEX", "DEVICE",
-	       "EGRESS", "INGRESS", "TC", "XDP MODE");
-	for (int i = 0; i < n; i++)
-		printf("%-8d %-16s %-8s %-8s %-8s %s\n", at[i].ifindex,
-		       at[i].ifname, at[i].egress ? "tc" : "-",
-		       at[i].ingress_xdp  ? "xdp"
-		       : at[i].ingress_tc ? "tc"
-					  : "-",
-		       at[i].tc_kind ? at[i].tc_kind : "-",
-		       at[i].xdp_mode ? at[i].xdp_mode : "-");
-	if (!n)
-		printf("(not attached to any device of this network "
-		       "namespace)\n");
-	meter__close(m);
-	return 0;
-}
+const struct ctl_command detach_command = {
+	.opts = {
+		.name = "flowctl detach",
+		.args = "[DEV...]",
+		.summary = "detach meters: DEV... | --all",
+		.doc = "Removes this meter set's tc and XDP programs from the "
+		       "devices (of the -n namespace); other filters and XDP "
+		       "programs stay, and a clsact qdisc flowexp created is "
+		       "removed when no filter is left on it. Works on a set "
+		       "of an incompatible flowexp version too (as does "
+		       "status), so that it can be removed.",
+		.opts = detach_opts,
+		.defaults = &detach_defaults,
+		.size = sizeof(struct detach_args),
+	},
+	.run = detach_run,
+	.netns = true,
+};

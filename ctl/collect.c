@@ -2,7 +2,6 @@
  * prints every decoded data record as a text or JSON line.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -34,28 +33,36 @@ struct collect_ctx {
 	char *line;
 };
 
-static void collect_usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: flowctl collect [-l ADDR:PORT] [--json] [-c COUNT] "
-		"[--timeout SEC]\n"
-		"Receives IPFIX over UDP and prints one line per data record.\n"
-		"  -l, --listen ADDR:PORT  address to listen on (default %s;\n"
-		"                          [IPv6]:PORT for IPv6, port 0 picks "
-		"one)\n"
-		"  -j, --json              one JSON object per record (keys: "
-		"IANA names)\n"
-		"  -c, --count COUNT       exit after COUNT data records (exit "
-		"1 if the\n"
-		"                          timeout comes first)\n"
-		"  -t, --timeout SEC       exit after SEC seconds\n"
-		"  -h, --help              this text\n"
-		"Records go to stdout; \"listening on ADDR:PORT\", warnings "
-		"(malformed\n"
-		"messages, unknown templates, sequence gaps) and a summary to "
-		"stderr.\n",
-		COLLECT_DEFAULT_ADDR);
-}
+struct collect_args {
+	const char *listen;
+	bool json;
+	unsigned long count, timeout;
+};
+
+static const struct collect_args collect_defaults = {
+	.listen = COLLECT_DEFAULT_ADDR,
+};
+
+static const struct opt_def collect_opts[] = {
+	DEFINE_OPTION("listen", OPT_ADDR, struct collect_args, listen,
+		      .short_name = 'l',
+		      .help = "address to listen on; [IPv6]:PORT for IPv6, "
+			      "port 0 picks one",
+		      .show_default = true),
+	DEFINE_OPTION("json", OPT_FLAG, struct collect_args, json,
+		      .short_name = 'j',
+		      .help = "one JSON object per record (keys: IANA names)"),
+	DEFINE_OPTION("count", OPT_UINT, struct collect_args, count,
+		      .short_name = 'c', .metavar = "COUNT",
+		      .help = "exit after COUNT data records (exit 1 if the "
+			      "timeout comes first)",
+		      .min = 1),
+	DEFINE_OPTION("timeout", OPT_UINT, struct collect_args, timeout,
+		      .short_name = 't', .metavar = "SEC",
+		      .help = "exit after SEC seconds", .min = 1,
+		      .max = 86400 * 365),
+	END_OPTIONS
+};
 
 static int collect_record(void *vctx, const struct ipfix_dec_record *r)
 {
@@ -83,16 +90,6 @@ static long long collect_now_ms(void)
 	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
-static bool collect_parse_ulong(const char *s, unsigned long max,
-				unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return *s && !*end && !errno && *s != '-' && *out <= max;
-}
-
 static void collect_warn_msg(const char *from, const struct ipfix_dec_msg *m)
 {
 	if (m->seq_gap)
@@ -109,109 +106,103 @@ static void collect_warn_msg(const char *from, const struct ipfix_dec_msg *m)
 			from, m->domain, m->unknown_sets, m->unknown_template);
 }
 
-int cmd_collect(int argc, char **argv)
+/* A bound UDP socket; says where it listens. Returns the fd or -1. */
+static int collect_bind(const char *listen_addr, struct sockaddr_storage *ss,
+			unsigned int sslen)
 {
-	static const struct option opts[] = {
-		{ "listen", required_argument, NULL, 'l' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "count", required_argument, NULL, 'c' },
-		{ "timeout", required_argument, NULL, 't' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *listen_addr = COLLECT_DEFAULT_ADDR;
-	struct collect_ctx c = { 0 };
-	unsigned long timeout = 0;
-	struct ipfix_decoder_stats st;
-	struct ipfix_decoder *dec = NULL;
-	struct sockaddr_storage ss;
-	struct sigaction sa = { .sa_handler = collect_on_signal };
-	unsigned int sslen;
-	socklen_t alen;
-	long long deadline = 0;
-	char err[256], addr[80];
-	uint8_t *buf = NULL;
-	int opt, fd = -1, ret = 1, rcvbuf = 4 << 20;
-	bool timed_out = false;
+	int fd, rcvbuf = 4 << 20;
+	socklen_t alen = sizeof(*ss);
+	char addr[80];
 
-	collect_stop = 0;
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "l:jc:t:h", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'l':
-			listen_addr = optarg;
-			break;
-		case 'j':
-			c.json = true;
-			break;
-		case 'c':
-			if (!collect_parse_ulong(optarg, ULONG_MAX, &c.count) ||
-			    !c.count) {
-				fprintf(stderr,
-					"flowctl collect: bad --count '%s': "
-					"expected a positive integer\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 't':
-			if (!collect_parse_ulong(optarg, 86400 * 365,
-						 &timeout) ||
-			    !timeout) {
-				fprintf(stderr,
-					"flowctl collect: bad --timeout '%s': "
-					"expected seconds (a positive "
-					"integer)\n",
-					optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			collect_usage(stdout);
-			return 0;
-		default:
-			collect_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "flowctl collect: unexpected argument '%s'\n",
-			argv[optind]);
-		collect_usage(stderr);
-		return 2;
-	}
-	if (ipfix_parse_endpoint(listen_addr, IPFIX_DEFAULT_PORT, true, &ss,
-				 &sslen, err, sizeof(err))) {
-		fprintf(stderr, "flowctl collect: %s\n", err);
-		return 2;
-	}
-
-	setvbuf(stdout, NULL, _IOLBF, 0);
-	c.line = malloc(COLLECT_LINE_MAX);
-	buf = malloc(65536);
-	dec = ipfix_decoder__new();
-	if (!c.line || !buf || !dec) {
-		fprintf(stderr, "flowctl collect: out of memory\n");
-		goto out;
-	}
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		fprintf(stderr, "flowctl collect: socket: %s\n",
 			strerror(errno));
-		goto out;
+		return -1;
 	}
 	/* bursts of messages arrive faster than lines are printed */
 	setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-	if (bind(fd, (struct sockaddr *)&ss, sslen)) {
+	if (bind(fd, (struct sockaddr *)ss, sslen)) {
 		fprintf(stderr, "flowctl collect: bind %s: %s\n", listen_addr,
 			strerror(errno));
-		goto out;
+		close(fd);
+		return -1;
 	}
-	alen = sizeof(ss);
-	getsockname(fd, (struct sockaddr *)&ss, &alen);
+	getsockname(fd, (struct sockaddr *)ss, &alen);
 	fprintf(stderr, "listening on %s\n",
-		ipfix_format_endpoint((struct sockaddr *)&ss, addr,
+		ipfix_format_endpoint((struct sockaddr *)ss, addr,
 				      sizeof(addr)));
+	return fd;
+}
+
+/* Waits up to the deadline (0: none) for a message. Returns 1 when one is
+ * there, 0 on a timeout, a signal or a spurious wake-up, -1 on an error.
+ */
+static int collect_wait(int fd, long long deadline, bool *timed_out)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int wait_ms = -1, r;
+
+	if (deadline) {
+		long long left = deadline - collect_now_ms();
+
+		if (left <= 0) {
+			*timed_out = true;
+			return 0;
+		}
+		wait_ms = left > INT_MAX ? INT_MAX : (int)left;
+	}
+	r = poll(&pfd, 1, wait_ms);
+	if (r < 0 && errno == EINTR)
+		return 0;
+	if (r < 0) {
+		fprintf(stderr, "flowctl collect: poll: %s\n", strerror(errno));
+		return -1;
+	}
+	return r ? 1 : 0;
+}
+
+/* Receives and decodes one message. Returns 0, 1 when --count is
+ * reached, -1 on a receive error.
+ */
+static int collect_one(int fd, struct ipfix_decoder *dec, struct collect_ctx *c,
+		       uint8_t *buf)
+{
+	struct sockaddr_storage from;
+	socklen_t flen = sizeof(from);
+	struct ipfix_dec_msg m;
+	char err[256], addr[80];
+	ssize_t n;
+	int r;
+
+	n = recvfrom(fd, buf, 65536, MSG_DONTWAIT, (struct sockaddr *)&from,
+		     &flen);
+	if (n < 0) {
+		if (errno == EINTR || errno == EAGAIN)
+			return 0;
+		fprintf(stderr, "flowctl collect: recv: %s\n", strerror(errno));
+		return -1;
+	}
+	ipfix_format_endpoint((struct sockaddr *)&from, addr, sizeof(addr));
+	r = ipfix_decoder__parse(dec, &from, flen, buf, n, collect_record, c,
+				 &m, err, sizeof(err));
+	if (r == -EINVAL)
+		fprintf(stderr,
+			"flowctl collect: warning: malformed message from %s "
+			"(%zd octets): %s\n",
+			addr, n, err);
+	collect_warn_msg(addr, &m);
+	return r == 1 ? 1 : 0;
+}
+
+/* Until a signal, the deadline or --count. Returns 0 or -1 (an error). */
+static int collect_loop(int fd, struct ipfix_decoder *dec,
+			struct collect_ctx *c, uint8_t *buf,
+			unsigned long timeout, bool *timed_out)
+{
+	struct sigaction sa = { .sa_handler = collect_on_signal };
+	long long deadline = 0;
+	int r = 0;
 
 	/* no SA_RESTART: a signal must interrupt poll() */
 	sigemptyset(&sa.sa_mask);
@@ -219,80 +210,96 @@ int cmd_collect(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	if (timeout)
 		deadline = collect_now_ms() + timeout * 1000LL;
-
-	ret = 0;
-	while (!collect_stop) {
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		struct sockaddr_storage from;
-		socklen_t flen = sizeof(from);
-		struct ipfix_dec_msg m;
-		int wait_ms = -1, r;
-		ssize_t n;
-
-		if (deadline) {
-			long long left = deadline - collect_now_ms();
-
-			if (left <= 0) {
-				timed_out = true;
-				break;
-			}
-			wait_ms = left > INT_MAX ? INT_MAX : (int)left;
-		}
-		r = poll(&pfd, 1, wait_ms);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			fprintf(stderr, "flowctl collect: poll: %s\n",
-				strerror(errno));
-			ret = 1;
-			break;
-		}
-		if (!r)
-			continue;
-		n = recvfrom(fd, buf, 65536, MSG_DONTWAIT,
-			     (struct sockaddr *)&from, &flen);
-		if (n < 0) {
-			if (errno == EINTR || errno == EAGAIN)
-				continue;
-			fprintf(stderr, "flowctl collect: recv: %s\n",
-				strerror(errno));
-			ret = 1;
-			break;
-		}
-		ipfix_format_endpoint((struct sockaddr *)&from, addr,
-				      sizeof(addr));
-		r = ipfix_decoder__parse(dec, &from, flen, buf, n,
-					 collect_record, &c, &m, err,
-					 sizeof(err));
-		if (r == -EINVAL)
-			fprintf(stderr,
-				"flowctl collect: warning: malformed message "
-				"from %s (%zd octets): %s\n",
-				addr, n, err);
-		collect_warn_msg(addr, &m);
-		if (r == 1)
-			break; /* --count reached */
+	while (!collect_stop && !*timed_out) {
+		r = collect_wait(fd, deadline, timed_out);
+		if (r > 0)
+			r = collect_one(fd, dec, c, buf);
+		if (r)
+			break; /* an error, or --count reached */
 	}
+	return r < 0 ? -1 : 0;
+}
+
+static void collect_summary(const struct ipfix_decoder *dec,
+			    const struct collect_ctx *c)
+{
+	struct ipfix_decoder_stats st;
+
 	ipfix_decoder__stats(dec, &st);
 	fprintf(stderr,
 		"flowctl collect: %lu data records, %llu messages (%llu "
 		"malformed), %llu templates, %llu sequence gaps\n",
-		c.records, (unsigned long long)st.messages,
+		c->records, (unsigned long long)st.messages,
 		(unsigned long long)st.malformed,
 		(unsigned long long)st.templates,
 		(unsigned long long)st.seq_gaps);
+}
+
+static int collect_run(const struct ctl_ctx *ctx, int argc, char **argv)
+{
+	struct ipfix_decoder *dec = NULL;
+	struct sockaddr_storage ss;
+	struct collect_args a;
+	struct collect_ctx c = { 0 };
+	unsigned int sslen;
+	bool timed_out = false;
+	char err[256];
+	uint8_t *buf = NULL;
+	int fd = -1, ret;
+
+	collect_stop = 0;
+	ret = opts_parse(&collect_command.opts, argc, argv, &a, NULL);
+	if (ret)
+		return opts_exit_code(ret);
+	const char *listen_addr = a.listen;
+	if (ipfix_parse_endpoint(listen_addr, IPFIX_DEFAULT_PORT, true, &ss,
+				 &sslen, err, sizeof(err))) {
+		fprintf(stderr, "flowctl collect: %s\n", err);
+		return 2;
+	}
+
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	c.json = a.json;
+	c.count = a.count;
+	c.line = malloc(COLLECT_LINE_MAX);
+	buf = malloc(65536);
+	dec = ipfix_decoder__new();
+	if (!c.line || !buf || !dec)
+		fprintf(stderr, "flowctl collect: out of memory\n");
+	else
+		fd = collect_bind(listen_addr, &ss, sslen);
+	ret = 1;
+	if (fd >= 0) {
+		ret = collect_loop(fd, dec, &c, buf, a.timeout, &timed_out) ? 1
+									    : 0;
+		collect_summary(dec, &c);
+		close(fd);
+	}
 	if (timed_out && c.count && c.records < c.count) {
 		fprintf(stderr,
 			"flowctl collect: timeout after %lu s with %lu of %lu "
 			"records\n",
-			timeout, c.records, c.count);
+			a.timeout, c.records, c.count);
 		ret = 1;
 	}
-out:
-	if (fd >= 0)
-		close(fd);
 	ipfix_decoder__free(dec);
 	free(buf);
 	free(c.line);
 	return ret;
 }
+
+const struct ctl_command collect_command = {
+	.opts = {
+		.name = "flowctl collect",
+		.summary = "a small IPFIX collector [-l ADDR:PORT] [--json]",
+		.doc = "Receives IPFIX over UDP and prints one line per data "
+		       "record.",
+		.notes = "Records go to stdout; \"listening on ADDR:PORT\", "
+			 "warnings (malformed messages, unknown templates, "
+			 "sequence gaps) and a summary to stderr.",
+		.opts = collect_opts,
+		.defaults = &collect_defaults,
+		.size = sizeof(struct collect_args),
+	},
+	.run = collect_run,
+};

@@ -1,24 +1,34 @@
-/* commands.h - flowctl's subcommands; each returns the process exit code
- * (0 ok, 1 failure, 2 usage). argv[0] is the subcommand's name.
+/* commands.h - flowctl's subcommands: each one's option table and entry
+ * point, and the context flowctl's global options give every command.
  */
 #ifndef FE_COMMANDS_H
 #define FE_COMMANDS_H
+#include <stdbool.h>
+#include "opts.h"
 
-struct ctl_globals {
-	const char *pin_path; /* --pin-path, default /sys/fs/bpf/flowexp */
-	const char *netns;    /* -n NETNS, NULL: current */
-	const char *
-		control_socket; /* --socket, default /run/flowexp/flowagent.sock */
+/* What flowctl's global options say; passed to every command. */
+struct ctl_ctx {
+	const char *pin_path;	    /* --pin-path, the meter set's bpffs dir */
+	const char *netns;	    /* -n NETNS, NULL: the current one */
+	const char *control_socket; /* --socket, flowagent's control socket */
 };
-extern struct ctl_globals ctl_globals;
 
-int cmd_attach(int argc, char **argv);
-int cmd_detach(int argc, char **argv);
-int cmd_status(int argc, char **argv);
-int cmd_dump(int argc, char **argv);
-int cmd_flush(int argc, char **argv);
-int cmd_stats(int argc, char **argv);
-int cmd_collect(int argc, char **argv);
-int cmd_send(int argc, char **argv);
+struct ctl_command {
+	struct opt_cmd opts; /* first: flowctl lists &cmd->opts */
+	/* argv[0] is the command's name; returns the exit status (0 ok,
+	 * 1 failure, 2 usage)
+	 */
+	int (*run)(const struct ctl_ctx *ctx, int argc, char **argv);
+	bool netns; /* runs in the -n namespace */
+};
+
+static inline const struct ctl_command *ctl_command_of(const struct opt_cmd *o)
+{
+	return (const struct ctl_command *)o;
+}
+
+extern const struct ctl_command attach_command, detach_command, status_command,
+	dump_command, flush_command, stats_command, collect_command,
+	send_command;
 
 #endif

@@ -3,7 +3,6 @@
  * kernel maps.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,38 +11,42 @@
 #include "dumpfmt.h"
 #include "filter.h"
 #include "meter.h"
+#include "statsfmt.h"
 
 /* Asks the agent; returns -ENOENT when no agent serves our pin path. */
-static int ask_agent(const char *req)
+static int ask_agent(const struct ctl_ctx *ctx, const char *req)
 {
 	char line[1024];
 
 	snprintf(line, sizeof(line), "%s", req);
-	return ctlsock_request(ctl_globals.control_socket, line, stdout);
+	return ctlsock_request(ctx->control_socket, line, stdout);
 }
 
-static struct meter *open_meter(const char *cmd)
+static struct meter *open_meter(const struct ctl_ctx *ctx, const char *cmd)
 {
-	struct meter *m = meter__open(ctl_globals.pin_path, 0, 0);
+	struct meter *m = meter__open(ctx->pin_path, 0, 0);
 
 	if (!m)
 		fprintf(stderr, "flowctl %s: meter set %s: %s%s\n", cmd,
-			ctl_globals.pin_path, strerror(errno),
+			ctx->pin_path, strerror(errno),
 			errno == ENOENT ? " (nothing attached yet?)" : "");
 	return m;
 }
 
-struct collect {
+/* The rows of the kernel maps that pass the filter, as meter__read()
+ * hands them over.
+ */
+struct map_rows {
 	struct dump_row *rows;
 	size_t n, cap;
 	const struct fe_filter *f;
-	int64_t off;
+	int64_t off; /* CLOCK_MONOTONIC -> UNIX, ns */
 };
 
-static int collect_row(void *ctx, const struct fe_flow_key *k,
-		       const struct fe_flow_val *v)
+static int map_rows_add(void *ctx, const struct fe_flow_key *k,
+			const struct fe_flow_val *v)
 {
-	struct collect *c = ctx;
+	struct map_rows *c = ctx;
 
 	if (c->f && !fe_filter_empty(c->f) && !fe_filter_match_key(c->f, k))
 		return 0;
@@ -60,77 +63,46 @@ static int collect_row(void *ctx, const struct fe_flow_key *k,
 	return 0;
 }
 
-static void dump_usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: flowctl dump [--by-ifindex] [--json] [FILTER]\n"
-		"Prints the live flow table. Without --by-ifindex one row per "
-		"flow\n"
-		"direction, summed over interfaces and observation directions "
-		"(a\n"
-		"forwarded packet metered at ingress and egress counts once; "
-		"these rows\n"
-		"show ifindex 0 and dir \"all\"); with it one row per "
-		"interface,\n"
-		"direction (ingress|egress) and ingress interface: the "
-		"multipath view.\n"
-		"With flowagent running, rows come from its flow cache (whole "
-		"flow\n"
-		"lifetimes); else from the kernel maps (since the last "
-		"drain).\n"
-		"--json writes one object per row per line (times: UNIX ns).\n"
-		"FILTER: dev DEV | proto P | src A | dst A | host A | sport N "
-		"| dport N | port N\n");
-}
+#define FILTER_WORDS                                                        \
+	"FILTER: dev DEV | proto P | src ADDR | dst ADDR | host ADDR | "    \
+	"sport N | dport N | port N, combined with AND; src and dst match " \
+	"the flow direction's source and destination, host and port "       \
+	"either side. The port words match TCP, UDP, SCTP and UDP-Lite "    \
+	"flows only (not ICMP, nor fragments or truncated packets, which "  \
+	"carry no ports)."
 
-int cmd_dump(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "by-ifindex", no_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	bool by_if = false, json = false;
-	struct collect c = { 0 };
-	struct fe_filter f;
-	char err[256], req[1024], words[512];
-	struct meter *m;
-	int ch, r;
+struct dump_args {
+	bool by_ifindex, json;
+};
 
-	while ((ch = getopt_long(argc, argv, "ijh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'i':
-			by_if = true;
-			break;
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			dump_usage(stdout);
-			return 0;
-		default:
-			dump_usage(stderr);
-			return 2;
-		}
-	}
-	if (fe_filter_parse(argc - optind, argv + optind, &f, err,
-			    sizeof(err))) {
-		fprintf(stderr, "flowctl dump: %s\n", err);
-		return 2;
-	}
-	fe_filter_format(&f, words, sizeof(words));
-	snprintf(req, sizeof(req), "dump %s%s%s%s", ctl_globals.pin_path,
-		 by_if ? " by_ifindex" : "", json ? " json" : "", words);
-	r = ask_agent(req);
-	if (r != -ENOENT)
-		return r ? 1 : 0;
-	m = open_meter("dump");
+static const struct dump_args dump_defaults;
+
+static const struct opt_def dump_opts[] = {
+	DEFINE_OPTION("by-ifindex", OPT_FLAG, struct dump_args, by_ifindex,
+		      .short_name = 'i',
+		      .help = "one row per interface, direction (ingress or "
+			      "egress) and ingress interface: the multipath "
+			      "view"),
+	DEFINE_OPTION("json", OPT_FLAG, struct dump_args, json,
+		      .short_name = 'j',
+		      .help = "one object per row per line, with ifindex, dir, "
+			      "in_ifindex, family, proto, src, dst, sport, "
+			      "dport, vlan, packets, bytes, tcp_flags, "
+			      "first_ns, last_ns (UNIX ns)"),
+	END_OPTIONS
+};
+
+/* The rows of the kernel maps, since the last drain, when no agent runs. */
+static int dump_from_maps(const struct ctl_ctx *ctx, const struct dump_args *a,
+			  const struct fe_filter *f)
+{
+	struct map_rows c = { .f = f, .off = fe_mono_to_unix_ns() };
+	struct meter *m = open_meter(ctx, "dump");
+	int r;
+
 	if (!m)
 		return 1;
-	c.f = &f;
-	c.off = fe_mono_to_unix_ns();
-	r = meter__read(m, collect_row, &c);
+	r = meter__read(m, map_rows_add, &c);
 	meter__close(m);
 	if (r < 0) {
 		fprintf(stderr, "flowctl dump: read flow maps: %s\n",
@@ -138,75 +110,101 @@ int cmd_dump(int argc, char **argv)
 		free(c.rows);
 		return 1;
 	}
-	if (!by_if)
+	if (!a->by_ifindex)
 		c.n = dump_summarize(c.rows, c.n);
 	dump_sort(c.rows, c.n);
-	dump_print(stdout, c.rows, c.n, by_if, json);
+	dump_print(stdout, c.rows, c.n, a->by_ifindex, a->json);
 	free(c.rows);
 	return 0;
 }
+
+static int dump_run(const struct ctl_ctx *ctx, int argc, char **argv)
+{
+	const struct opt_cmd *c = &dump_command.opts;
+	char err[256], req[1024], words[512];
+	struct dump_args a;
+	struct fe_filter f;
+	int i, r;
+
+	r = opts_parse(c, argc, argv, &a, &i);
+	if (!r && fe_filter_parse(argc - i, argv + i, &f, err, sizeof(err)))
+		r = opts_error(c, "%s", err);
+	if (r)
+		return opts_exit_code(r);
+	fe_filter_format(&f, words, sizeof(words));
+	snprintf(req, sizeof(req), "dump %s%s%s%s", ctx->pin_path,
+		 a.by_ifindex ? " by_ifindex" : "", a.json ? " json" : "",
+		 words);
+	r = ask_agent(ctx, req);
+	if (r != -ENOENT)
+		return r ? 1 : 0;
+	return dump_from_maps(ctx, &a, &f);
+}
+
+const struct ctl_command dump_command = {
+	.opts = {
+		.name = "flowctl dump",
+		.args = "[FILTER]",
+		.summary = "the live flow table [--by-ifindex] [--json]",
+		.doc = "Prints the live flow table. Without --by-ifindex one "
+		       "row per flow direction, summed over interfaces and "
+		       "observation directions (a forwarded packet metered at "
+		       "ingress and egress counts once; these rows show "
+		       "ifindex 0 and dir \"all\"). With flowagent running, "
+		       "rows come from its flow cache (whole flow lifetimes); "
+		       "else from the kernel maps (since the last drain).",
+		.notes = FILTER_WORDS,
+		.opts = dump_opts,
+		.defaults = &dump_defaults,
+		.size = sizeof(struct dump_args),
+	},
+	.run = dump_run,
+	.netns = true,
+};
 
 static bool match_key(void *ctx, const struct fe_flow_key *k)
 {
 	return fe_filter_match_key(ctx, k);
 }
 
-static void flush_usage(FILE *f)
-{
-	fprintf(f, "Usage: flowctl flush --all | FILTER\n"
-		   "Drops flows: from flowagent's cache (each exported first "
-		   "as a forced\n"
-		   "end) when an agent runs, else from the kernel maps.\n"
-		   "FILTER: dev DEV | proto P | src A | dst A | host A | sport "
-		   "N | dport N | port N\n"
-		   "(words combine with AND; src/dst match the flow "
-		   "direction's source\n"
-		   "and destination, host and port either side).\n");
-}
+struct flush_args {
+	bool all;
+};
 
-int cmd_flush(int argc, char **argv)
+static const struct flush_args flush_defaults;
+
+static const struct opt_def flush_opts[] = {
+	DEFINE_OPTION("all", OPT_FLAG, struct flush_args, all,
+		      .short_name = 'a', .help = "every flow"),
+	END_OPTIONS
+};
+
+static int flush_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = { { "all", no_argument, NULL, 'a' },
-					      { "help", no_argument, NULL,
-						'h' },
-					      {} };
+	const struct opt_cmd *c = &flush_command.opts;
 	char err[256], req[1024], words[512];
+	struct flush_args a;
 	struct fe_filter f;
-	bool all = false;
 	struct meter *m;
-	int ch, r;
+	int i, r;
 
-	while ((ch = getopt_long(argc, argv, "ah", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'a':
-			all = true;
-			break;
-		case 'h':
-			flush_usage(stdout);
-			return 0;
-		default:
-			flush_usage(stderr);
-			return 2;
-		}
+	r = opts_parse(c, argc, argv, &a, &i);
+	if (!r && fe_filter_parse(argc - i, argv + i, &f, err, sizeof(err)))
+		r = opts_error(c, "%s", err);
+	if (!r) {
+		f.all |= a.all;
+		if (fe_filter_empty(&f))
+			r = opts_error(c, "give --all or a filter (refusing "
+					  "to guess)");
 	}
-	if (fe_filter_parse(argc - optind, argv + optind, &f, err,
-			    sizeof(err))) {
-		fprintf(stderr, "flowctl flush: %s\n", err);
-		return 2;
-	}
-	f.all |= all;
-	if (fe_filter_empty(&f)) {
-		fprintf(stderr, "flowctl flush: give --all or a filter "
-				"(refusing to guess)\n");
-		flush_usage(stderr);
-		return 2;
-	}
+	if (r)
+		return opts_exit_code(r);
 	fe_filter_format(&f, words, sizeof(words));
-	snprintf(req, sizeof(req), "flush %s%s", ctl_globals.pin_path, words);
-	r = ask_agent(req);
+	snprintf(req, sizeof(req), "flush %s%s", ctx->pin_path, words);
+	r = ask_agent(ctx, req);
 	if (r != -ENOENT)
 		return r ? 1 : 0;
-	m = open_meter("flush");
+	m = open_meter(ctx, "flush");
 	if (!m)
 		return 1;
 	r = meter__delete(m, f.all ? NULL : match_key, &f);
@@ -219,50 +217,54 @@ int cmd_flush(int argc, char **argv)
 	return 0;
 }
 
-static void stats_usage(FILE *f)
-{
-	fprintf(f, "Usage: flowctl stats [--json]\n"
-		   "Counters of the meters (packets, non-IP, malformed, "
-		   "overflow...) and,\n"
-		   "when flowagent runs, of its cache and exporters (records, "
-		   "messages,\n"
-		   "send errors, records not sent).\n");
-}
+const struct ctl_command flush_command = {
+	.opts = {
+		.name = "flowctl flush",
+		.args = "[FILTER]",
+		.summary = "drop flows: --all | FILTER",
+		.doc = "Drops flows, given --all or a filter: from flowagent's "
+		       "cache (each exported first as a forced end) when an "
+		       "agent runs, else from the kernel maps.",
+		.notes = FILTER_WORDS,
+		.opts = flush_opts,
+		.defaults = &flush_defaults,
+		.size = sizeof(struct flush_args),
+	},
+	.run = flush_run,
+	.netns = true,
+};
 
-int cmd_stats(int argc, char **argv)
+struct stats_args {
+	bool json;
+};
+
+static const struct stats_args stats_defaults;
+
+static const struct opt_def stats_opts[] = {
+	DEFINE_OPTION("json", OPT_FLAG, struct stats_args, json,
+		      .short_name = 'j', .help = "one JSON object"),
+	END_OPTIONS
+};
+
+static int stats_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	static const char *const names[] = FE_STAT_NAMES;
 	__u64 st[FE_STAT_MAX];
 	unsigned int nf = 0, no = 0;
+	struct stats_args a;
+	struct statsfmt s;
 	char req[1024];
-	bool json = false;
 	struct meter *m;
-	int ch, r;
+	int r;
 
-	while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-		switch (ch) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			stats_usage(stdout);
-			return 0;
-		default:
-			stats_usage(stderr);
-			return 2;
-		}
-	}
-	snprintf(req, sizeof(req), "stats %s%s", ctl_globals.pin_path,
-		 json ? " json" : "");
-	r = ask_agent(req);
+	r = opts_parse(&stats_command.opts, argc, argv, &a, NULL);
+	if (r)
+		return opts_exit_code(r);
+	snprintf(req, sizeof(req), "stats %s%s", ctx->pin_path,
+		 a.json ? " json" : "");
+	r = ask_agent(ctx, req);
 	if (r != -ENOENT)
 		return r ? 1 : 0;
-	m = open_meter("stats");
+	m = open_meter(ctx, "stats");
 	if (!m)
 		return 1;
 	r = meter__stats(m, st);
@@ -273,24 +275,26 @@ int cmd_stats(int argc, char **argv)
 			strerror(-r));
 		return 1;
 	}
-	if (json)
-		printf("{\"agent\":false");
-	else
-		printf("meter (no flowagent running for %s)\n",
-		       ctl_globals.pin_path);
-	for (int i = 0; i < FE_STAT_MAX; i++) {
-		if (json)
-			printf(",\"meter_%s\":%llu", names[i],
-			       (unsigned long long)st[i]);
-		else
-			printf("  %-22s %llu\n", names[i],
-			       (unsigned long long)st[i]);
-	}
-	if (json)
-		printf(",\"map_flows\":%u,\"map_overflow_entries\":%u}\n", nf,
-		       no);
-	else
-		printf("  %-22s %u\n  %-22s %u\n", "map_flows", nf,
-		       "map_overflow_entries", no);
+	statsfmt_begin(&s, stdout, a.json, false);
+	statsfmt_heading(&s, "meter (no flowagent running for %s)",
+			 ctx->pin_path);
+	statsfmt_meter(&s, st, nf, no);
+	statsfmt_end(&s);
 	return 0;
 }
+
+const struct ctl_command stats_command = {
+	.opts = {
+		.name = "flowctl stats",
+		.summary = "meter and exporter counters",
+		.doc = "Counters of the meters (packets, non_ip, malformed, "
+		       "fragments, overflow...) and the map fill, and when "
+		       "flowagent runs, of its cache and of each collector "
+		       "(messages, records, send errors, records not sent).",
+		.opts = stats_opts,
+		.defaults = &stats_defaults,
+		.size = sizeof(struct stats_args),
+	},
+	.run = stats_run,
+	.netns = true,
+};

@@ -1,117 +1,91 @@
 /* flowctl.c - the operator's tool: global options and subcommand dispatch. */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include "commands.h"
 #include "ctlsock.h"
 #include "log.h"
 #include "meter.h"
+#include "opts.h"
 
-static const struct {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const char *summary;
-	bool netns; /* runs in the -n namespace */
-} cmds[] = {
-	{ "attach", cmd_attach, "attach meters: --mode tc|xdp DEV...", true },
-	{ "detach", cmd_detach, "detach meters: DEV... | --all", true },
-	{ "status", cmd_status, "devices, hooks, modes, program ids, map fill",
-	  true },
-	{ "dump", cmd_dump, "the live flow table [--by-ifindex] [--json]",
-	  true },
-	{ "flush", cmd_flush, "drop flows: --all | FILTER", true },
-	{ "stats", cmd_stats, "meter and exporter counters", true },
-	{ "collect", cmd_collect,
-	  "a small IPFIX collector [-l ADDR:PORT] [--json]", false },
-	{ "send", cmd_send,
-	  "an IPFIX test transmitter [-d ADDR:PORT] [-n COUNT]", false },
+struct flowctl_args {
+	struct ctl_ctx ctx;
+	int verbose;
 };
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: flowctl [--pin-path DIR] [-n NETNS] [--socket PATH] "
-		"[-v] COMMAND [ARGS]\n"
-		"\n"
-		"The operator's tool of flowexp, the eBPF IPFIX flow "
-		"exporter.\n"
-		"\n"
-		"Global options:\n"
-		"  --pin-path DIR   bpffs directory of the meter set (default "
-		"%s)\n"
-		"  -n, --netns NAME network namespace of the devices (like ip "
-		"-n; the\n"
-		"                   host's bpffs stays visible)\n"
-		"  --socket PATH    flowagent's control socket (default %s)\n"
-		"  -v, --verbose    more messages (repeat for libbpf debug "
-		"output)\n"
-		"  -h, --help       this help; COMMAND --help for a command's\n"
-		"\n"
-		"Commands:\n",
-		FE_DEFAULT_PIN_PATH, FE_DEFAULT_CONTROL_SOCKET);
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
-		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\nExit status: 0 success, 1 failure, 2 usage error.\n");
-}
+static const struct flowctl_args flowctl_defaults = {
+	.ctx = {
+		.pin_path = FE_DEFAULT_PIN_PATH,
+		.control_socket = FE_DEFAULT_CONTROL_SOCKET,
+	},
+};
+
+static const struct opt_def flowctl_opts[] = {
+	DEFINE_OPTION(
+		"pin-path", OPT_STRING, struct flowctl_args, ctx.pin_path,
+		.metavar = "DIR",
+		.help = "the bpffs directory of the meter set; several sets "
+			"can coexist",
+		.show_default = true),
+	DEFINE_OPTION("netns", OPT_STRING, struct flowctl_args, ctx.netns,
+		      .short_name = 'n', .metavar = "NETNS",
+		      .help = "network namespace of the devices; like ip -n, "
+			      "it switches the network namespace only, so the "
+			      "host's bpffs stays visible"),
+	DEFINE_OPTION("socket", OPT_STRING, struct flowctl_args,
+		      ctx.control_socket, .metavar = "PATH",
+		      .help = "the control socket of flowagent: when an agent "
+			      "serves the same pin path there, dump, stats and "
+			      "flush act on its flow cache",
+		      .show_default = true),
+	DEFINE_OPTION("verbose", OPT_COUNTER, struct flowctl_args, verbose,
+		      .short_name = 'v',
+		      .help = "more messages (repeat for libbpf debug "
+			      "output)"),
+	END_OPTIONS
+};
+
+static const struct opt_cmd *const flowctl_subcmds[] = {
+	&attach_command.opts,  &detach_command.opts, &status_command.opts,
+	&dump_command.opts,    &flush_command.opts,  &stats_command.opts,
+	&collect_command.opts, &send_command.opts,   NULL,
+};
+
+static const struct opt_cmd flowctl_cmd = {
+	.name = "flowctl",
+	.args = "COMMAND [ARGS]",
+	.doc = "The operator's tool of flowexp, the eBPF IPFIX flow exporter.",
+	.notes = "Exit status: 0 success, 1 failure, 2 usage error.",
+	.opts = flowctl_opts,
+	.defaults = &flowctl_defaults,
+	.size = sizeof(struct flowctl_args),
+	.stop_at_arg = true, /* a subcommand's options are its own */
+	.subcmds = flowctl_subcmds,
+};
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pin-path", required_argument, NULL, 'p' },
-		{ "netns", required_argument, NULL, 'n' },
-		{ "socket", required_argument, NULL, 's' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	int verbose = 0, c;
+	const struct ctl_command *cmd;
+	const struct opt_cmd *sub;
+	struct flowctl_args a;
+	int r, first;
 
-	/* '+': stop at the subcommand; its options are its own */
-	while ((c = getopt_long(argc, argv, "+n:vh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			ctl_globals.pin_path = optarg;
-			break;
-		case 'n':
-			ctl_globals.netns = optarg;
-			break;
-		case 's':
-			ctl_globals.control_socket = optarg;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
+	r = opts_parse(&flowctl_cmd, argc, argv, &a, &first);
+	if (r)
+		return opts_exit_code(r);
 	fe_log_init("flowctl", false,
-		    verbose >= 2 ? FE_LOG_DEBUG
-		    : verbose	 ? FE_LOG_INFO
-				 : FE_LOG_WARN);
+		    a.verbose >= 2 ? FE_LOG_DEBUG
+		    : a.verbose	   ? FE_LOG_INFO
+				   : FE_LOG_WARN);
 	fe_log_hook_libbpf();
-	if (optind >= argc) {
-		fprintf(stderr, "flowctl: no command given\n");
-		usage(stderr);
-		return 2;
-	}
-	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
-		if (strcmp(argv[optind], cmds[i].name))
-			continue;
-		if (cmds[i].netns && ctl_globals.netns &&
-		    fe_netns_enter(ctl_globals.netns, NULL))
-			return 1;
-		int idx = optind;
-
-		optind = 0; /* reinitialise getopt for the subcommand */
-		return cmds[i].fn(argc - idx, argv + idx);
-	}
-	fprintf(stderr, "flowctl: unknown command '%s'\n", argv[optind]);
-	usage(stderr);
-	return 2;
+	if (first >= argc)
+		return opts_exit_code(
+			opts_error(&flowctl_cmd, "no command given"));
+	sub = opts_subcmd(&flowctl_cmd, argv[first]);
+	if (!sub)
+		return opts_exit_code(opts_error(
+			&flowctl_cmd, "unknown command '%s'", argv[first]));
+	cmd = ctl_command_of(sub);
+	if (cmd->netns && a.ctx.netns && fe_netns_enter(a.ctx.netns, NULL))
+		return 1;
+	return cmd->run(&a.ctx, argc - first, argv + first);
 }

@@ -3,7 +3,6 @@
  * over UDP with flowexp's own encoder.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,39 +23,55 @@ struct send_ctx {
 	struct timespec next;
 };
 
-static void send_usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: flowctl send [-d ADDR:PORT] [-n COUNT] [--rate PPS] "
-		"[--biflow]\n"
-		"                    [--ipv6] [--domain N] [--mtu N] "
-		"[--template-id N]\n"
-		"                    [--fields 'NAME NAME...']\n"
-		"Sends COUNT synthetic IPFIX flow records over UDP (templates "
-		"first).\n"
-		"  -d, --dest ADDR:PORT   collector (default %s, [IPv6]:PORT)\n"
-		"  -n, --count COUNT      data records to send (default 10)\n"
-		"  -r, --rate PPS         messages per second (default: no "
-		"pacing)\n"
-		"  -b, --biflow           RFC 5103 biflow records (reverse "
-		"elements)\n"
-		"  -6, --ipv6             IPv6 flows (default IPv4)\n"
-		"  -D, --domain N         observation domain id (default 1)\n"
-		"  -m, --mtu N            largest message in octets (default "
-		"%d)\n"
-		"  -T, --template-id N    template id (default 1024)\n"
-		"  -f, --fields LIST      IANA element names (default: "
-		"flowexp's default)\n"
-		"Record i (from 0): source 10.0.0.0+i+1 (2001:db8::i+1), "
-		"destination\n"
-		"192.0.2.(i%%254+1) (2001:db8:1::(i%%254+1)); i%%4 picks "
-		"TCP/443, UDP/53,\n"
-		"TCP/80 or ICMP echo; source port 1024+i%%60000; packets "
-		"i%%100+1,\n"
-		"octets packets*100+i; reverse packets i%%50+1, octets "
-		"packets*80.\n",
-		SEND_DEFAULT_DEST, IPFIX_DEFAULT_MTU);
-}
+struct send_args {
+	const char *dest, *fields;
+	unsigned long count, rate, domain;
+	unsigned int mtu;
+	uint16_t template_id;
+	bool biflow, ipv6;
+};
+
+static const struct send_args send_defaults = {
+	.dest = SEND_DEFAULT_DEST,
+	.count = 10,
+	.domain = 1,
+	.mtu = IPFIX_DEFAULT_MTU,
+	.template_id = 1024,
+};
+
+static const struct opt_def send_opts[] = {
+	DEFINE_OPTION("dest", OPT_ADDR, struct send_args, dest,
+		      .short_name = 'd',
+		      .help = "the collector; [IPv6]:PORT for IPv6",
+		      .show_default = true),
+	DEFINE_OPTION("count", OPT_UINT, struct send_args, count,
+		      .short_name = 'n', .metavar = "COUNT",
+		      .help = "data records to send", .max = UINT32_MAX,
+		      .show_default = true),
+	DEFINE_OPTION("rate", OPT_UINT, struct send_args, rate,
+		      .short_name = 'r', .metavar = "PPS",
+		      .help = "messages per second (default: no pacing)",
+		      .max = 1000000000),
+	DEFINE_OPTION("biflow", OPT_FLAG, struct send_args, biflow,
+		      .short_name = 'b',
+		      .help = "RFC 5103 biflow records (reverse elements)"),
+	DEFINE_OPTION("ipv6", OPT_FLAG, struct send_args, ipv6,
+		      .short_name = '6', .help = "IPv6 flows (default IPv4)"),
+	DEFINE_OPTION("domain", OPT_UINT, struct send_args, domain,
+		      .short_name = 'D', .help = "observation domain id",
+		      .max = UINT32_MAX, .show_default = true),
+	DEFINE_OPTION("mtu", OPT_UINT, struct send_args, mtu, .short_name = 'm',
+		      .help = "largest message in octets", .min = IPFIX_MIN_MTU,
+		      .max = 65535, .show_default = true),
+	DEFINE_OPTION("template-id", OPT_UINT, struct send_args, template_id,
+		      .short_name = 'T', .help = "template id",
+		      .min = IPFIX_MIN_TEMPLATE_ID, .show_default = true),
+	DEFINE_OPTION("fields", OPT_STRING, struct send_args, fields,
+		      .short_name = 'f', .metavar = "LIST",
+		      .help = "IANA element names, separated by spaces or "
+			      "commas (default: flowexp's default list)"),
+	END_OPTIONS
+};
 
 static void send_pace(struct send_ctx *s)
 {
@@ -155,16 +170,6 @@ static void send_fill(struct fe_record *r, uint32_t i, bool v6, bool biflow,
 	}
 }
 
-static bool send_parse_ulong(const char *s, unsigned long max,
-			     unsigned long *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoul(s, &end, 10);
-	return *s && !*end && !errno && *s != '-' && *out <= max;
-}
-
 /* Turns a list of names separated by spaces or commas into element ids. */
 static int send_parse_fields(const char *list, uint16_t *ies, int max, int *n)
 {
@@ -202,156 +207,91 @@ static int send_parse_fields(const char *list, uint16_t *ies, int max, int *n)
 	return ret;
 }
 
-#define BAD_ARG(name)                                                         \
-	do {                                                                  \
-		fprintf(stderr, "flowctl send: bad %s '%s'\n", name, optarg); \
-		return 2;                                                     \
-	} while (0)
-
-int cmd_send(int argc, char **argv)
+/* Template t for the records asked for. Returns 0 or 2 (usage error). */
+static int send_template(const struct send_args *a, struct ipfix_template *t)
 {
-	static const struct option opts[] = {
-		{ "dest", required_argument, NULL, 'd' },
-		{ "count", required_argument, NULL, 'n' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "biflow", no_argument, NULL, 'b' },
-		{ "ipv6", no_argument, NULL, '6' },
-		{ "domain", required_argument, NULL, 'D' },
-		{ "mtu", required_argument, NULL, 'm' },
-		{ "template-id", required_argument, NULL, 'T' },
-		{ "fields", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *dest = SEND_DEFAULT_DEST, *fields = NULL;
-	unsigned long count = 10, rate = 0, domain = 1;
-	unsigned long mtu = IPFIX_DEFAULT_MTU, tid = 1024;
-	bool biflow = false, v6 = false;
-	struct send_ctx s = { .fd = -1 };
-	struct ipfix_writer *w = NULL;
-	struct ipfix_writer_stats st;
-	struct ipfix_template t;
-	const struct ipfix_template *tp = &t;
-	struct sockaddr_storage ss;
-	struct timespec now;
-	unsigned int sslen;
 	uint16_t ies[IPFIX_MAX_FIELDS];
 	const uint16_t *list;
-	char err[256], addr[80];
-	uint64_t now_ms;
-	unsigned long i;
-	int opt, n, ret = 1;
+	char err[256];
+	int n;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "d:n:r:b6D:m:T:f:h", opts,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'd':
-			dest = optarg;
-			break;
-		case 'n':
-			if (!send_parse_ulong(optarg, UINT32_MAX, &count))
-				BAD_ARG("--count");
-			break;
-		case 'r':
-			if (!send_parse_ulong(optarg, 1000000000, &rate))
-				BAD_ARG("--rate");
-			break;
-		case 'b':
-			biflow = true;
-			break;
-		case '6':
-			v6 = true;
-			break;
-		case 'D':
-			if (!send_parse_ulong(optarg, UINT32_MAX, &domain))
-				BAD_ARG("--domain");
-			break;
-		case 'm':
-			if (!send_parse_ulong(optarg, 65535, &mtu) ||
-			    mtu < IPFIX_MIN_MTU) {
-				fprintf(stderr,
-					"flowctl send: bad --mtu '%s': "
-					"expected %d..65535\n",
-					optarg, IPFIX_MIN_MTU);
-				return 2;
-			}
-			break;
-		case 'T':
-			if (!send_parse_ulong(optarg, 65535, &tid) ||
-			    tid < IPFIX_MIN_TEMPLATE_ID)
-				BAD_ARG("--template-id (256..65535)");
-			break;
-		case 'f':
-			fields = optarg;
-			break;
-		case 'h':
-			send_usage(stdout);
-			return 0;
-		default:
-			send_usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "flowctl send: unexpected argument '%s'\n",
-			argv[optind]);
-		send_usage(stderr);
-		return 2;
-	}
-	if (fields) {
-		if (send_parse_fields(fields, ies, IPFIX_MAX_FIELDS, &n))
+	if (a->fields) {
+		if (send_parse_fields(a->fields, ies, IPFIX_MAX_FIELDS, &n))
 			return 2;
 		list = ies;
 	} else {
 		list = ipfix_default_fields(&n);
 	}
-	if (ipfix_template_build(&t, tid, v6 ? 6 : 4, biflow, list, n, err,
-				 sizeof(err))) {
+	if (ipfix_template_build(t, a->template_id, a->ipv6 ? 6 : 4, a->biflow,
+				 list, n, err, sizeof(err))) {
 		fprintf(stderr, "flowctl send: %s\n", err);
 		return 2;
 	}
+	return 0;
+}
+
+/* s->fd connected to the collector (one socket for the whole run:
+ * collectors key exporters by port). Returns 0, 1 or 2 (usage error).
+ */
+static int send_connect(const char *dest, struct send_ctx *s, char *addr,
+			size_t addrlen)
+{
+	struct sockaddr_storage ss;
+	unsigned int sslen;
+	char err[256];
+
 	if (ipfix_parse_endpoint(dest, IPFIX_DEFAULT_PORT, false, &ss, &sslen,
 				 err, sizeof(err))) {
 		fprintf(stderr, "flowctl send: %s\n", err);
 		return 2;
 	}
-	ipfix_format_endpoint((struct sockaddr *)&ss, addr, sizeof(addr));
-
-	/* one socket for the whole run: collectors key exporters by port */
-	s.fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (s.fd < 0) {
+	ipfix_format_endpoint((struct sockaddr *)&ss, addr, addrlen);
+	s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (s->fd < 0) {
 		fprintf(stderr, "flowctl send: socket: %s\n", strerror(errno));
 		return 1;
 	}
-	if (connect(s.fd, (struct sockaddr *)&ss, sslen)) {
+	if (connect(s->fd, (struct sockaddr *)&ss, sslen)) {
 		fprintf(stderr, "flowctl send: connect %s: %s\n", addr,
 			strerror(errno));
-		goto out;
+		return 1;
 	}
-	if (rate)
-		s.interval_ns = 1000000000ULL / rate;
-	w = ipfix_writer__new(domain, mtu, send_msg, &s);
+	return 0;
+}
+
+/* Templates, then the records, then the tally. Returns the exit status. */
+static int send_records(struct send_ctx *s, const struct send_args *a,
+			const struct ipfix_template *t, const char *addr)
+{
+	const struct ipfix_template *tp = t;
+	struct ipfix_writer_stats st;
+	struct ipfix_writer *w;
+	struct timespec now;
+	uint64_t now_ms;
+	int ret = 0;
+
+	if (a->rate)
+		s->interval_ns = 1000000000ULL / a->rate;
+	w = ipfix_writer__new(a->domain, a->mtu, send_msg, s);
 	if (!w) {
 		fprintf(stderr, "flowctl send: writer: %s\n", strerror(errno));
-		goto out;
+		return 1;
 	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	now_ms = now.tv_sec * 1000ULL + now.tv_nsec / 1000000;
 	ipfix_writer__add_templates(w, &tp, 1, now.tv_sec);
-	for (i = 0; i < count; i++) {
+	for (unsigned long i = 0; i < a->count; i++) {
 		struct fe_record r;
 
-		send_fill(&r, i, v6, biflow, now_ms);
-		ipfix_writer__add_record(w, &t, &r, time(NULL));
+		send_fill(&r, i, a->ipv6, a->biflow, now_ms);
+		ipfix_writer__add_record(w, t, &r, time(NULL));
 	}
 	ipfix_writer__flush(w, time(NULL));
 	ipfix_writer__stats(w, &st);
-	printf("sent %llu records in %llu messages (%llu octets, template %lu, "
+	printf("sent %llu records in %llu messages (%llu octets, template %u, "
 	       "domain %lu) to %s\n",
 	       (unsigned long long)st.records, (unsigned long long)st.messages,
-	       (unsigned long long)st.octets, tid, domain, addr);
-	ret = 0;
+	       (unsigned long long)st.octets, a->template_id, a->domain, addr);
 	if (st.send_errors) {
 		fprintf(stderr,
 			"flowctl send: %llu messages (%llu records) could not "
@@ -360,8 +300,46 @@ int cmd_send(int argc, char **argv)
 			(unsigned long long)st.not_sent, addr);
 		ret = 1;
 	}
-out:
 	ipfix_writer__free(w);
-	close(s.fd);
 	return ret;
 }
+
+static int send_run(const struct ctl_ctx *ctx, int argc, char **argv)
+{
+	struct send_ctx s = { .fd = -1 };
+	struct ipfix_template t;
+	struct send_args a;
+	char addr[80];
+	int ret;
+
+	ret = opts_parse(&send_command.opts, argc, argv, &a, NULL);
+	if (ret)
+		return opts_exit_code(ret);
+	ret = send_template(&a, &t);
+	if (!ret)
+		ret = send_connect(a.dest, &s, addr, sizeof(addr));
+	if (!ret)
+		ret = send_records(&s, &a, &t, addr);
+	if (s.fd >= 0)
+		close(s.fd);
+	return ret;
+}
+
+const struct ctl_command send_command = {
+	.opts = {
+		.name = "flowctl send",
+		.summary = "an IPFIX test transmitter [-d ADDR:PORT] [-n COUNT]",
+		.doc = "Sends COUNT synthetic IPFIX flow records over UDP "
+		       "(templates first), for testing collector pipelines.",
+		.notes = "Record i (from 0): source 10.0.0.0+i+1 "
+			 "(2001:db8::i+1), destination 192.0.2.(i%254+1) "
+			 "(2001:db8:1::(i%254+1)); i%4 picks TCP/443, UDP/53, "
+			 "TCP/80 or ICMP echo; source port 1024+i%60000; "
+			 "packets i%100+1, octets packets*100+i; reverse "
+			 "packets i%50+1, octets packets*80.",
+		.opts = send_opts,
+		.defaults = &send_defaults,
+		.size = sizeof(struct send_args),
+	},
+	.run = send_run,
+};
