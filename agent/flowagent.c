@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
@@ -19,6 +18,7 @@
 #include "ctlsock.h"
 #include "dumpfmt.h"
 #include "log.h"
+#include "opts.h"
 
 #define VERSION "0.1"
 
@@ -329,78 +329,70 @@ static void reload(struct agent *a)
 	pr_info("configuration reloaded from %s\n", a->cfg_path);
 }
 
-static void usage(FILE *f)
-{
-	fprintf(f,
-		"Usage: flowagent [-c FILE] [-f] [-v...] [--check] "
-		"[--version]\n"
-		"IPFIX flow exporter: meters the configured interfaces with "
-		"eBPF and\n"
-		"exports flow records to the configured collectors.\n"
-		"  -c, --config FILE  configuration (default %s)\n"
-		"  -f, --foreground   stay in the foreground, log to stderr\n"
-		"                     (default: log to syslog)\n"
-		"  -v, --verbose      more messages (repeat for debug)\n"
-		"      --check        validate the configuration and exit (0 "
-		"ok, 2 bad);\n"
-		"                     touches nothing on the system\n"
-		"  -h, --help         this help\n"
-		"Signals: TERM/INT export every cached flow (forced end) and "
-		"exit;\n"
-		"HUP reloads the configuration, keeping the flow cache.\n"
-		"See flowagent(8) and flowexp.ini(5).\n",
-		FE_DEFAULT_CONFIG);
-}
+/* The command line; main() copies it into its variables. */
+struct agent_args {
+	const char *config;
+	bool foreground, check;
+	int verbose;
+};
+
+static const struct agent_args agent_defaults = {
+	.config = FE_DEFAULT_CONFIG,
+};
+
+static const struct opt_def agent_opts[] = {
+	DEFINE_OPTION("config", OPT_STRING, struct agent_args, config,
+		      .short_name = 'c', .metavar = "FILE",
+		      .help = "configuration file; see flowexp.ini(5)",
+		      .show_default = true),
+	DEFINE_OPTION("foreground", OPT_FLAG, struct agent_args, foreground,
+		      .short_name = 'f',
+		      .help = "stay in the foreground and log to stderr; "
+			      "otherwise log to syslog (facility daemon). The "
+			      "agent does not fork: run it under a service "
+			      "manager"),
+	DEFINE_OPTION("verbose", OPT_COUNTER, struct agent_args, verbose,
+		      .short_name = 'v',
+		      .help = "raise the log level one step (repeatable)"),
+	DEFINE_OPTION("check", OPT_FLAG, struct agent_args, check,
+		      .help = "validate syntax and values and exit: 0 when "
+			      "valid, 2 with FILE:LINE: MESSAGE otherwise. "
+			      "Touches nothing on the system; interfaces need "
+			      "not exist"),
+	END_OPTIONS
+};
+
+static const struct opt_cmd agent_cmd = {
+	.name = "flowagent",
+	.doc = "IPFIX flow exporter: meters the configured interfaces with "
+	       "eBPF and exports flow records to the configured collectors.",
+	.notes = "Signals: TERM/INT export every cached flow (forced end) and "
+		 "exit; HUP reloads the configuration, keeping the flow "
+		 "cache. See flowagent(8) and flowexp.ini(5).",
+	.version = VERSION,
+	.opts = agent_opts,
+	.defaults = &agent_defaults,
+	.size = sizeof(struct agent_args),
+};
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "foreground", no_argument, NULL, 'f' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "check", no_argument, NULL, 'C' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
 	static struct agent ag;
 	struct agent *a = &ag;
-	const char *path = FE_DEFAULT_CONFIG;
-	bool fg = false, check = false;
-	int verbose = 0, c, lfd = -1, sfd, rc = 1;
+	struct agent_args args;
+	const char *path;
+	bool fg, check;
+	int verbose, c, lfd = -1, sfd, rc = 1;
 	char err[512];
 	sigset_t mask;
 
-	while ((c = getopt_long(argc, argv, "c:fvh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'c':
-			path = optarg;
-			break;
-		case 'f':
-			fg = true;
-			break;
-		case 'v':
-			verbose++;
-			break;
-		case 'C':
-			check = true;
-			break;
-		case 'V':
-			printf("flowagent %s\n", VERSION);
-			return 0;
-		case 'h':
-			usage(stdout);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "flowagent: unexpected argument '%s'\n",
-			argv[optind]);
-		return 2;
-	}
+	c = opts_parse(&agent_cmd, argc, argv, &args, NULL);
+	if (c)
+		return opts_exit_code(c);
+	path = args.config;
+	fg = args.foreground;
+	check = args.check;
+	verbose = args.verbose;
 	if (fe_config_load(path, &a->cfg, err, sizeof(err))) {
 		fprintf(stderr, "flowagent: %s\n", err);
 		return 2;
