@@ -9,6 +9,7 @@
 #include <string.h>
 #include "commands.h"
 #include "ctlsock.h"
+#include "clock.h"
 #include "dumpfmt.h"
 #include "filter.h"
 #include "meter.h"
@@ -129,7 +130,7 @@ int cmd_dump(int argc, char **argv)
 	if (!m)
 		return 1;
 	c.f = &f;
-	c.off = fe_mono_to_unix_ns();
+	c.off = fe_clock_mono_to_unix_ns();
 	r = meter__read(m, collect_row, &c);
 	meter__close(m);
 	if (r < 0) {
