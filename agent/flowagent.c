@@ -19,6 +19,7 @@
 #include "ctlsock.h"
 #include "dumpfmt.h"
 #include "log.h"
+#include "netns.h"
 
 #define VERSION "0.1"
 

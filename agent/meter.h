@@ -119,12 +119,4 @@ int meter__stats(struct meter *m, __u64 out[FE_STAT_MAX]);
 void meter_sum_percpu(const struct fe_flow_val *vals, int ncpu,
 		      struct fe_flow_val *out);
 
-/* Switches the calling thread to /run/netns/NAME; *old_fd (if not NULL)
- * receives an fd of the previous netns for fe_netns_restore().
- */
-int fe_netns_enter(const char *name, int *old_fd);
-int fe_netns_restore(int old_fd);
-/* Inode of the current network namespace (names per-netns pins). */
-uint64_t fe_netns_ino(void);
-
 #endif
