@@ -1,6 +1,6 @@
-/* meter.h - the pinned meter set: load/pin/reuse the BPF meters, attach and
- * detach them, swap and drain their flow maps. The only module that knows
- * about the skeleton.
+/* meter.h - the pinned meter set: load/pin/reuse the BPF meters (meter.c,
+ * the only file that knows the skeleton), attach and detach them (hook.c,
+ * hook_tc.c, hook_xdp.c), swap and drain their flow maps (drain.c).
  */
 #ifndef FE_METER_H
 #define FE_METER_H
