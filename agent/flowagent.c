@@ -17,6 +17,7 @@
 #include "core.h"
 #include "ctlsock.h"
 #include "log.h"
+#include "netns.h"
 
 #define VERSION "0.1"
 

@@ -7,6 +7,7 @@
 #include "ctlsock.h"
 #include "log.h"
 #include "meter.h"
+#include "netns.h"
 
 static const struct {
 	const char *name;
