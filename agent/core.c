@@ -12,6 +12,7 @@
 #include "core.h"
 #include "dedup.h"
 #include "log.h"
+#include "netns.h"
 
 /* One drained entry, waiting to be fed to the cache in time order. */
 struct agent_obs {

@@ -17,7 +17,6 @@
 #include "core.h"
 #include "ctlsock.h"
 #include "log.h"
-#include "netns.h"
 
 #define VERSION "0.1"
 
