@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "agent.h"
+#include "control.h"
 #include "ctlsock.h"
 #include "dumpfmt.h"
 #include "filter.h"
@@ -56,7 +56,7 @@ static void conv_rows(void *ctx, const struct fe_conv *c)
 		memcpy(base.dst, c->addr[!d], 16);
 		base.sport = c->port[d];
 		base.dport = c->port[!d];
-		if (c->proto == 1 || c->proto == 58) {
+		if (FE_PROTO_IS_ICMP(c->proto)) {
 			base.sport = 0;
 			base.dport = cd->icmp_type_code;
 		}
@@ -108,7 +108,7 @@ static void do_dump(struct agent *a, FILE *out, bool by_if, bool json,
 {
 	struct rows rs = { .by_if = by_if, .f = fe_filter_empty(f) ? NULL : f };
 
-	agent_drain(a); /* include what the kernel holds right now */
+	agent__drain(a); /* include what the kernel holds right now */
 	flowcache__foreach(a->fc, conv_rows, &rs);
 	dump_sort(rs.r, rs.n);
 	fputs("OK\n", out);
@@ -118,40 +118,13 @@ static void do_dump(struct agent *a, FILE *out, bool by_if, bool json,
 
 static bool conv_match(void *ctx, const struct fe_conv *c)
 {
-	const struct fe_filter *f = ctx;
-
-	for (int d = 0; d < 2; d++) {
-		const struct fe_conv_dir *cd = &c->dir[d];
-		int sp = c->port[d], dp = c->port[!d];
-
-		if (c->proto == 1 || c->proto == 58) {
-			sp = 0;
-			dp = cd->icmp_type_code;
-		}
-		for (int p = 0; p < cd->npaths; p++)
-			if (fe_filter_match_flags(
-				    f,
-				    cd->paths[p].flow_dir ? cd->paths[p].out_if
-							  : cd->paths[p].in_if,
-				    cd->paths[p].in_if, c->family, c->proto,
-				    c->addr[d], c->addr[!d], sp, dp, c->kflags))
-				return true;
-	}
-	return false;
+	return fe_filter_match_conv(ctx, c);
 }
 
 static void do_flush(struct agent *a, FILE *out, const struct fe_filter *f)
 {
-	size_t n;
+	size_t n = agent__flush(a, f->all ? NULL : conv_match, (void *)f);
 
-	agent_drain(a);
-	if (f->all)
-		n = flowcache__flush(a->fc, NULL, a->now_ms, agent_emit, a);
-	else
-		n = flowcache__flush_match(a->fc, conv_match, (void *)f,
-					   a->now_ms, agent_emit, a);
-	for (int i = 0; i < a->nexp; i++)
-		exporter__tick(a->exp[i], a->now_ms / 1000);
 	fprintf(out, "OK\nflushed %zu flows (exported as forced end)\n", n);
 	pr_info("control: flushed %zu flows\n", n);
 }

@@ -1,151 +1,12 @@
-/* dumpfmt.c - builds, merges and prints the rows of `flowctl dump`. */
+/* dumpfmt.c - prints the rows of `flowctl dump`: an aligned table or JSON
+ * lines.
+ */
 #include <arpa/inet.h>
 #include <net/if.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "dumpfmt.h"
 #include "filter.h"
-
-int64_t fe_mono_to_unix_ns(void)
-{
-	struct timespec r, m1, m2;
-
-	/* bracket the realtime read to halve the error */
-	clock_gettime(CLOCK_MONOTONIC, &m1);
-	clock_gettime(CLOCK_REALTIME, &r);
-	clock_gettime(CLOCK_MONOTONIC, &m2);
-	int64_t mono = ((int64_t)m1.tv_sec * 1000000000 + m1.tv_nsec +
-			(int64_t)m2.tv_sec * 1000000000 + m2.tv_nsec) /
-		       2;
-	return (int64_t)r.tv_sec * 1000000000 + r.tv_nsec - mono;
-}
-
-void dump_row_from_key(struct dump_row *r, const struct fe_flow_key *k,
-		       const struct fe_flow_val *v, int64_t off)
-{
-	memset(r, 0, sizeof(*r));
-	r->ifindex = k->ifindex;
-	r->in_ifindex = k->in_ifindex;
-	r->dir = k->dir;
-	r->family = k->family;
-	r->proto = k->proto;
-	r->flags = k->flags;
-	r->sport = k->sport;
-	r->dport = k->dport;
-	r->vlan = k->vlan;
-	memcpy(r->src, k->src, 16);
-	memcpy(r->dst, k->dst, 16);
-	r->packets = v->packets;
-	r->bytes = v->octets;
-	r->tcp_flags = v->tcp_flags;
-	r->first_ns = v->first_ns + off;
-	r->last_ns = v->last_ns + off;
-}
-
-static bool same_flow(const struct dump_row *a, const struct dump_row *b)
-{
-	return a->family == b->family && a->proto == b->proto &&
-	       a->sport == b->sport && a->dport == b->dport &&
-	       a->vlan == b->vlan &&
-	       (a->flags & FE_KEY_OVERFLOW) == (b->flags & FE_KEY_OVERFLOW) &&
-	       !memcmp(a->src, b->src, 16) && !memcmp(a->dst, b->dst, 16) &&
-	       (!(a->flags & FE_KEY_OVERFLOW) || a->ifindex == b->ifindex);
-}
-
-static int cmp_flow(const void *pa, const void *pb)
-{
-	const struct dump_row *a = pa, *b = pb;
-	int c = memcmp(a->src, b->src, 16);
-
-	if (!c)
-		c = memcmp(a->dst, b->dst, 16);
-	if (!c)
-		c = (int)a->family * 65536 + a->proto -
-		    ((int)b->family * 65536 + b->proto);
-	if (!c)
-		c = (int)a->sport - b->sport;
-	if (!c)
-		c = (int)a->dport - b->dport;
-	if (!c)
-		c = (int)a->vlan - b->vlan;
-	if (!c)
-		c = (int)(a->flags & FE_KEY_OVERFLOW) -
-		    (b->flags & FE_KEY_OVERFLOW);
-	if (!c && (a->flags & FE_KEY_OVERFLOW))
-		c = (a->ifindex > b->ifindex) - (a->ifindex < b->ifindex);
-	return c;
-}
-
-/* A forwarded packet is seen at the ingress meter of X and at the egress
- * meter of Y, which records in_ifindex X. Per flow: egress rows count as
- * they are; ingress rows of X add only what no egress row with in_ifindex X
- * already holds (packets delivered locally or leaving unmetered).
- */
-size_t dump_summarize(struct dump_row *rows, size_t n)
-{
-	size_t out = 0, i, j;
-
-	qsort(rows, n, sizeof(*rows), cmp_flow);
-	for (i = 0; i < n; i = j) {
-		struct dump_row sum = rows[i];
-		uint64_t pk = 0, by = 0;
-
-		for (j = i; j < n && same_flow(&rows[i], &rows[j]); j++)
-			;
-		sum.first_ns = UINT64_MAX;
-		sum.last_ns = 0;
-		sum.tcp_flags = 0;
-		for (size_t a = i; a < j; a++) {
-			const struct dump_row *r = &rows[a];
-
-			if (r->first_ns < sum.first_ns)
-				sum.first_ns = r->first_ns;
-			if (r->last_ns > sum.last_ns)
-				sum.last_ns = r->last_ns;
-			sum.tcp_flags |= r->tcp_flags;
-			if (r->dir == FE_DIR_EGRESS) {
-				pk += r->packets;
-				by += r->bytes;
-				continue;
-			}
-			/* ingress row on X: minus egress rows from X */
-			uint64_t ep = 0, eb = 0;
-			for (size_t b = i; b < j; b++)
-				if (rows[b].dir == FE_DIR_EGRESS &&
-				    rows[b].in_ifindex == r->ifindex) {
-					ep += rows[b].packets;
-					eb += rows[b].bytes;
-				}
-			pk += r->packets > ep ? r->packets - ep : 0;
-			by += r->bytes > eb ? r->bytes - eb : 0;
-		}
-		sum.packets = pk;
-		sum.bytes = by;
-		if (!(sum.flags & FE_KEY_OVERFLOW))
-			sum.ifindex = 0;
-		sum.in_ifindex = 0;
-		sum.dir = DUMP_DIR_ALL;
-		rows[out++] = sum;
-	}
-	return out;
-}
-
-static int cmp_bytes(const void *pa, const void *pb)
-{
-	const struct dump_row *a = pa, *b = pb;
-
-	if (a->bytes != b->bytes)
-		return a->bytes < b->bytes ? 1 : -1;
-	if (a->ifindex != b->ifindex)
-		return a->ifindex < b->ifindex ? -1 : 1;
-	return cmp_flow(pa, pb);
-}
-
-void dump_sort(struct dump_row *rows, size_t n)
-{
-	qsort(rows, n, sizeof(*rows), cmp_bytes);
-}
 
 static const char *dir_name(int dir)
 {
@@ -162,7 +23,7 @@ static void addr_str(const struct dump_row *r, const uint8_t *a, char *buf,
 
 static bool is_icmp(const struct dump_row *r)
 {
-	return r->proto == 1 || r->proto == 58;
+	return FE_PROTO_IS_ICMP(r->proto);
 }
 
 /* "addr:port", "[v6]:port", "addr" (ICMP: the type/code is a column) */
@@ -175,8 +36,7 @@ static void endpoint(const struct dump_row *r, const uint8_t *a, int port,
 	if (r->flags & FE_KEY_OVERFLOW)
 		snprintf(buf, len, "(overflow)");
 	else if (is_icmp(r) || (r->flags & (FE_KEY_FRAG | FE_KEY_TRUNC)) ||
-		 (r->proto != 6 && r->proto != 17 && r->proto != 132 &&
-		  r->proto != 136))
+		 !FE_PROTO_HAS_PORTS(r->proto))
 		snprintf(buf, len, "%s", s);
 	else if (r->family == 6)
 		snprintf(buf, len, "[%s]:%d", s, port);

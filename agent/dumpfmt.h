@@ -1,6 +1,7 @@
-/* dumpfmt.h - rows of `flowctl dump` and their table/JSON rendering, shared
- * by flowctl (rows from the kernel maps) and flowagent (rows from its cache,
- * sent over the control socket).
+/* dumpfmt.h - rows of `flowctl dump`, shared by flowctl (rows from the
+ * kernel maps: dumprows.c) and flowagent (rows from its cache, sent over
+ * the control socket: control.c), and their table/JSON rendering
+ * (dumpfmt.c).
  */
 #ifndef FE_DUMPFMT_H
 #define FE_DUMPFMT_H
@@ -24,6 +25,7 @@ struct dump_row {
 	uint64_t first_ns, last_ns; /* UNIX time, ns */
 };
 
+/* dumprows.c */
 void dump_row_from_key(struct dump_row *r, const struct fe_flow_key *k,
 		       const struct fe_flow_val *v, int64_t mono_to_unix_ns);
 /* Merges by-interface rows into one row per flow direction (5-tuple and
@@ -33,9 +35,8 @@ void dump_row_from_key(struct dump_row *r, const struct fe_flow_key *k,
 size_t dump_summarize(struct dump_row *rows, size_t n);
 /* Sorts by bytes, descending (stable on the key otherwise). */
 void dump_sort(struct dump_row *rows, size_t n);
+/* dumpfmt.c */
 void dump_print(FILE *out, const struct dump_row *rows, size_t n,
 		bool by_ifindex, bool json);
-/* CLOCK_REALTIME - CLOCK_MONOTONIC, in ns, measured now. */
-int64_t fe_mono_to_unix_ns(void);
 
 #endif

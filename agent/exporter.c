@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
+#include "clock.h"
 #include "exporter.h"
 #include "ipfix.h"
 #include "log.h"
@@ -33,6 +33,7 @@ struct exporter {
 	uint32_t last_err_log; /* s */
 	uint64_t errs_since_log;
 	uint64_t sessions;
+	int host_ns, meter_ns; /* netns fds of the caller's, or -1 */
 	struct fe_record recs[MAX_RECS];
 };
 
@@ -43,7 +44,7 @@ const char *exporter__name(const struct exporter *e)
 
 static void log_send_error(struct exporter *e, int err)
 {
-	uint32_t now = time(NULL);
+	uint32_t now = fe_clock_unix_s();
 
 	e->errs_since_log++;
 	if (now - e->last_err_log < ERR_LOG_INTERVAL && e->last_err_log)
@@ -80,24 +81,16 @@ static int send_msg(void *ctx, const void *msg, size_t len)
 /* Collectors are reached from the host's network namespace while the
  * agent lives in the metered one: sockets are made in the host's.
  */
-static int host_ns = -1, meter_ns = -1;
-
-void exporter_set_netns(int host_fd, int meter_fd)
-{
-	host_ns = host_fd;
-	meter_ns = meter_fd;
-}
-
 static int open_socket(struct exporter *e)
 {
-	if (host_ns >= 0 && setns(host_ns, CLONE_NEWNET))
+	if (e->host_ns >= 0 && setns(e->host_ns, CLONE_NEWNET))
 		return -errno;
 	int type =
 		e->cc.transport == FE_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
 	int fd = socket(e->cc.addr.ss_family, type | SOCK_CLOEXEC, 0);
 	int serr = errno;
 
-	if (meter_ns >= 0 && setns(meter_ns, CLONE_NEWNET))
+	if (e->meter_ns >= 0 && setns(e->meter_ns, CLONE_NEWNET))
 		pr_warn("return to the metered network namespace: %s\n",
 			strerror(errno));
 	if (fd < 0)
@@ -146,7 +139,8 @@ static int build_templates(struct exporter *e, const struct fe_config *cfg)
 	return 0;
 }
 
-struct exporter *exporter__new(const struct fe_config *cfg, int idx)
+struct exporter *exporter__new(const struct fe_config *cfg, int idx,
+			       int host_ns, int meter_ns)
 {
 	struct exporter *e = calloc(1, sizeof(*e));
 	int err;
@@ -155,6 +149,8 @@ struct exporter *exporter__new(const struct fe_config *cfg, int idx)
 		return NULL;
 	e->cc = cfg->coll[idx];
 	e->fd = -1;
+	e->host_ns = host_ns;
+	e->meter_ns = meter_ns;
 	err = build_templates(e, cfg);
 	if (err)
 		goto fail;
@@ -185,7 +181,7 @@ void exporter__free(struct exporter *e)
 	if (!e)
 		return;
 	if (e->w) {
-		ipfix_writer__flush(e->w, time(NULL));
+		ipfix_writer__flush(e->w, fe_clock_unix_s());
 		ipfix_writer__free(e->w);
 	}
 	if (e->fd >= 0)

@@ -10,15 +10,14 @@
 
 struct exporter;
 
-/* Opens the collector's socket in the calling thread's network namespace
- * (the host's: collectors are reached from there). NULL + errno on error.
+/* Collector idx of cfg. Its sockets are made in host_ns's network
+ * namespace (collectors are reached from the host's), then the thread
+ * returns to meter_ns's; both -1: where the thread is. The fds must stay
+ * open for the exporter's life. NULL + errno on error.
  */
-struct exporter *exporter__new(const struct fe_config *cfg, int idx);
+struct exporter *exporter__new(const struct fe_config *cfg, int idx,
+			       int host_ns, int meter_ns);
 void exporter__free(struct exporter *e);
-/* Sockets are created in host_fd's netns, then the thread returns to
- * meter_fd's (both -1: stay where we are).
- */
-void exporter_set_netns(int host_fd, int meter_fd);
 /* Nonzero when the collector's settings differ (a reload replaces it). */
 int exporter__differs(const struct exporter *e, const struct fe_config *cfg,
 		      int idx);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include "filter.h"
+#include "flowcache.h"
 
 static const struct {
 	int num;
@@ -208,7 +209,7 @@ static bool has_ports(int proto, unsigned int kflags)
 {
 	if (kflags & (FE_KEY_FRAG | FE_KEY_TRUNC | FE_KEY_OVERFLOW))
 		return false;
-	return proto == 6 || proto == 17 || proto == 132 || proto == 136;
+	return FE_PROTO_HAS_PORTS(proto);
 }
 
 bool fe_filter_match_flags(const struct fe_filter *f, uint32_t ifindex,
@@ -260,4 +261,41 @@ bool fe_filter_match_key(const struct fe_filter *f, const struct fe_flow_key *k)
 	return fe_filter_match_flags(f, k->ifindex, k->in_ifindex, k->family,
 				     k->proto, k->src, k->dst, k->sport,
 				     k->dport, k->flags);
+}
+
+/* Whether a path of c enters or leaves by ifindex. */
+static bool conv_uses_if(const struct fe_conv *c, uint32_t ifindex)
+{
+	if (c->kflags & FE_KEY_OVERFLOW)
+		return c->ovf_if == ifindex || c->ovf_in_if == ifindex;
+	for (int d = 0; d < 2; d++)
+		for (int i = 0; i < c->dir[d].npaths; i++)
+			if (c->dir[d].paths[i].in_if == ifindex ||
+			    c->dir[d].paths[i].out_if == ifindex)
+				return true;
+	return false;
+}
+
+bool fe_filter_match_conv(const struct fe_filter *f, const struct fe_conv *c)
+{
+	struct fe_filter tuple = *f;
+
+	if (f->all)
+		return true;
+	if (f->ifindex && !conv_uses_if(c, f->ifindex))
+		return false;
+	tuple.ifindex = 0;
+	for (int s = 0; s < 2; s++) {
+		int sp = c->port[s], dp = c->port[!s];
+
+		if (FE_PROTO_IS_ICMP(c->proto)) {
+			sp = 0;
+			dp = c->dir[s].icmp_type_code;
+		}
+		if (fe_filter_match_flags(&tuple, 0, 0, c->family, c->proto,
+					  c->addr[s], c->addr[!s], sp, dp,
+					  c->kflags))
+			return true;
+	}
+	return false;
 }

@@ -1,5 +1,5 @@
 /* filter.h - the flow filter of `flowctl flush` (and dump): parsed from
- * command-line words, matched against kernel keys and agent flows.
+ * command-line words, matched against kernel keys and agent conversations.
  */
 #ifndef FE_FILTER_H
 #define FE_FILTER_H
@@ -45,6 +45,12 @@ bool fe_filter_match(const struct fe_filter *f, uint32_t ifindex,
 		     int dport);
 bool fe_filter_match_key(const struct fe_filter *f,
 			 const struct fe_flow_key *k);
+/* Matches a conversation of the flow cache (struct fe_conv) read in either
+ * direction: one side matches src and sport, the other dst and dport;
+ * ifindex matches a conversation with a path in or out of it.
+ */
+struct fe_conv;
+bool fe_filter_match_conv(const struct fe_filter *f, const struct fe_conv *c);
 
 /* Protocol names: "tcp", "udp", "icmp", "ipv6-icmp"/"icmp6", "sctp", ... */
 int fe_proto_parse(const char *s);

@@ -6,51 +6,15 @@
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-#include <sys/random.h>
+#include "dedup.h"
 #include "flowcache.h"
+#include "list.h"
+#include "siphash.h"
 
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
 
 #define FC_MIN_BUCKETS 1024
-
-/* Intrusive circular doubly-linked list; a head is its own sentinel. */
-struct fc_list {
-	struct fc_list *prev, *next;
-};
-
-static void fc_list_init(struct fc_list *h)
-{
-	h->prev = h->next = h;
-}
-
-static bool fc_list_empty(const struct fc_list *h)
-{
-	return h->next == h;
-}
-
-static void fc_list_del(struct fc_list *n)
-{
-	n->prev->next = n->next;
-	n->next->prev = n->prev;
-	fc_list_init(n);
-}
-
-static void fc_list_add_tail(struct fc_list *h, struct fc_list *n)
-{
-	n->prev = h->prev;
-	n->next = h;
-	h->prev->next = n;
-	h->prev = n;
-}
-
-static void fc_list_move_tail(struct fc_list *h, struct fc_list *n)
-{
-	fc_list_del(n);
-	fc_list_add_tail(h, n);
-}
 
 #define fc_entry_of(ptr, member) \
 	((struct fc_entry *)((char *)(ptr)-offsetof(struct fc_entry, member)))
@@ -86,9 +50,9 @@ struct fc_entry {
 	struct fc_key key;
 	uint64_t hash;
 	struct fc_entry *hnext;
-	struct fc_list lru;
-	struct fc_list act;
-	struct fc_list end;
+	struct fe_list lru;
+	struct fe_list act;
+	struct fe_list end;
 };
 
 struct flowcache {
@@ -96,9 +60,9 @@ struct flowcache {
 	struct fc_entry **buckets;
 	size_t nbuckets; /* power of two */
 	size_t count;
-	struct fc_list lru;
-	struct fc_list act;
-	struct fc_list ended;
+	struct fe_list lru;
+	struct fe_list act;
+	struct fe_list ended;
 	uint64_t clock; /* latest now_ms seen */
 	uint64_t sipkey[2];
 	uint32_t *metered; /* ifindexes with an ingress meter, unordered */
@@ -107,71 +71,9 @@ struct flowcache {
 	struct flowcache_stats st;
 };
 
-/* SipHash-1-3 with a random key: attackers choose the 5-tuples, so the
- * table must not let them pick colliding keys.
- */
-static inline uint64_t fc_rotl(uint64_t x, int b)
-{
-	return (x << b) | (x >> (64 - b));
-}
-
-#define SIPROUND                      \
-	do {                          \
-		v0 += v1;             \
-		v1 = fc_rotl(v1, 13); \
-		v1 ^= v0;             \
-		v0 = fc_rotl(v0, 32); \
-		v2 += v3;             \
-		v3 = fc_rotl(v3, 16); \
-		v3 ^= v2;             \
-		v0 += v3;             \
-		v3 = fc_rotl(v3, 21); \
-		v3 ^= v0;             \
-		v2 += v1;             \
-		v1 = fc_rotl(v1, 17); \
-		v1 ^= v2;             \
-		v2 = fc_rotl(v2, 32); \
-	} while (0)
-
 static uint64_t fc_hash(const struct flowcache *fc, const struct fc_key *k)
 {
-	uint64_t v0 = fc->sipkey[0] ^ 0x736f6d6570736575ULL;
-	uint64_t v1 = fc->sipkey[1] ^ 0x646f72616e646f6dULL;
-	uint64_t v2 = fc->sipkey[0] ^ 0x6c7967656e657261ULL;
-	uint64_t v3 = fc->sipkey[1] ^ 0x7465646279746573ULL;
-	const unsigned char *p = (const unsigned char *)k;
-	uint64_t m;
-	size_t i;
-
-	for (i = 0; i < sizeof(*k); i += 8) {
-		memcpy(&m, p + i, 8);
-		v3 ^= m;
-		SIPROUND;
-		v0 ^= m;
-	}
-	m = (uint64_t)sizeof(*k) << 56;
-	v3 ^= m;
-	SIPROUND;
-	v0 ^= m;
-	v2 ^= 0xff;
-	SIPROUND;
-	SIPROUND;
-	SIPROUND;
-	return v0 ^ v1 ^ v2 ^ v3;
-}
-
-static void fc_seed(struct flowcache *fc)
-{
-	struct timespec ts;
-
-	if (getrandom(fc->sipkey, sizeof(fc->sipkey), GRND_NONBLOCK) ==
-	    (ssize_t)sizeof(fc->sipkey))
-		return;
-	/* No entropy yet (early boot): weaker, but still per-process. */
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	fc->sipkey[0] = (uint64_t)ts.tv_nsec * 0x9e3779b97f4a7c15ULL ^
-			(uint64_t)(uintptr_t)fc;
-	fc->sipkey[1] = (uint64_t)ts.tv_sec ^ (uint64_t)getpid();
+	return siphash13(fc->sipkey, k, sizeof(*k));
 }
 
 static bool fc_cfg_valid(const struct flowcache_cfg *cfg)
@@ -199,10 +101,10 @@ struct flowcache *flowcache__new(const struct flowcache_cfg *cfg)
 		return NULL;
 	}
 	fc->cfg = *cfg;
-	fc_list_init(&fc->lru);
-	fc_list_init(&fc->act);
-	fc_list_init(&fc->ended);
-	fc_seed(fc);
+	fe_list_init(&fc->lru);
+	fe_list_init(&fc->act);
+	fe_list_init(&fc->ended);
+	siphash_key_init(fc->sipkey);
 	return fc;
 }
 
@@ -215,7 +117,7 @@ static void fc_entry_free(struct fc_entry *e)
 
 void flowcache__free(struct flowcache *fc)
 {
-	struct fc_list *n, *next;
+	struct fe_list *n, *next;
 
 	if (!fc)
 		return;
@@ -274,11 +176,6 @@ int flowcache__set_ingress_metered(struct flowcache *fc, uint32_t ifindex,
 	return 0;
 }
 
-static bool fc_is_icmp(uint8_t proto)
-{
-	return proto == 1 || proto == 58;
-}
-
 /* An observation with its addresses in packet order and, for an ICMP
  * echo, which side is the requester (forced_dir 0: the source).
  */
@@ -319,10 +216,10 @@ static int fc_key_from_obs(const struct fe_obs *o, struct fc_key *k,
 		goto sort; /* no ports: its own conversation */
 	t->sport = ok->sport;
 	t->dport = ok->dport;
-	if (fc_is_icmp(ok->proto)) {
+	if (FE_PROTO_IS_ICMP(ok->proto)) {
 		uint8_t type = ok->dport >> 8;
-		uint8_t req = ok->proto == 1 ? 8 : 128;
-		uint8_t rep = ok->proto == 1 ? 0 : 129;
+		uint8_t req = ok->proto == FE_IPPROTO_ICMP ? 8 : 128;
+		uint8_t rep = ok->proto == FE_IPPROTO_ICMP ? 0 : 129;
 
 		t->sport = 0;
 		if (type == req) {
@@ -401,9 +298,9 @@ static void fc_unhash(struct flowcache *fc, struct fc_entry *e)
 static void fc_remove(struct flowcache *fc, struct fc_entry *e)
 {
 	fc_unhash(fc, e);
-	fc_list_del(&e->lru);
-	fc_list_del(&e->act);
-	fc_list_del(&e->end);
+	fe_list_del(&e->lru);
+	fe_list_del(&e->act);
+	fe_list_del(&e->end);
 	fc->count--;
 	fc_entry_free(e);
 }
@@ -535,7 +432,7 @@ static bool fc_active_export(struct flowcache *fc, struct fc_entry *e,
 		fc->st.active_skipped++;
 	}
 	e->c.last_export_ms = now;
-	fc_list_move_tail(&fc->act, &e->act);
+	fe_list_move_tail(&fc->act, &e->act);
 	return has;
 }
 
@@ -545,7 +442,7 @@ static size_t fc_shrink(struct flowcache *fc, size_t max,
 {
 	size_t n = 0;
 
-	while (fc->count > max && !fc_list_empty(&fc->lru))
+	while (fc->count > max && !fe_list_empty(&fc->lru))
 		n += fc_finish(fc, fc_entry_of(fc->lru.next, lru),
 			       FE_END_RESOURCES, emit, ctx);
 	return n;
@@ -584,7 +481,7 @@ static struct fc_entry *fc_create(struct flowcache *fc, const struct fc_key *k,
 	flip = t->forced_dir == 1;
 	memcpy(c->addr[0], flip ? t->dst : t->src, 16);
 	memcpy(c->addr[1], flip ? t->src : t->dst, 16);
-	if (fc_is_icmp(k->proto) && !k->kflags) {
+	if (FE_PROTO_IS_ICMP(k->proto) && !k->kflags) {
 		c->port[0] = 0;
 		c->port[1] = t->dport;
 		c->init_known = t->forced_dir >= 0;
@@ -594,9 +491,9 @@ static struct fc_entry *fc_create(struct flowcache *fc, const struct fc_key *k,
 	}
 	c->last_export_ms = now;
 	c->active_ms = now;
-	fc_list_init(&e->end);
-	fc_list_add_tail(&fc->lru, &e->lru);
-	fc_list_add_tail(&fc->act, &e->act);
+	fe_list_init(&e->end);
+	fe_list_add_tail(&fc->lru, &e->lru);
+	fe_list_add_tail(&fc->act, &e->act);
 	e->hnext = fc->buckets[h & (fc->nbuckets - 1)];
 	fc->buckets[h & (fc->nbuckets - 1)] = e;
 	fc->count++;
@@ -699,7 +596,7 @@ static void fc_path_observe(struct fe_path *p, const struct fe_obs *o)
 	p->tcp_flags |= o->tcp_flags;
 	p->tos = o->tos;
 	p->flow_label = o->flow_label;
-	p->icmp_type_code = fc_is_icmp(o->key.proto) ? o->key.dport : 0;
+	p->icmp_type_code = FE_PROTO_IS_ICMP(o->key.proto) ? o->key.dport : 0;
 	p->seen = true;
 }
 
@@ -716,7 +613,7 @@ static void fc_dir_observe(struct fe_conv_dir *d, const struct fe_obs *o)
 	d->tcp_flags |= o->tcp_flags;
 	d->tos = o->tos;
 	d->flow_label = o->flow_label;
-	d->icmp_type_code = fc_is_icmp(o->key.proto) ? o->key.dport : 0;
+	d->icmp_type_code = FE_PROTO_IS_ICMP(o->key.proto) ? o->key.dport : 0;
 	d->seen = true;
 }
 
@@ -751,7 +648,7 @@ static void fc_conv_check_end(struct flowcache *fc, struct fc_entry *e,
 	if (((f0 | f1) & TCP_RST) || ((f0 & f1) & TCP_FIN)) {
 		c->ended = true;
 		c->end_ms = now;
-		fc_list_add_tail(&fc->ended, &e->end);
+		fe_list_add_tail(&fc->ended, &e->end);
 	}
 }
 
@@ -807,9 +704,9 @@ int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 	/* The packet was already counted at in_if's ingress meter: take it
 	 * back from there (after p: the catch-all may be both).
 	 */
-	if (ok->dir == FE_DIR_EGRESS && in_if &&
-	    !(ok->flags & FE_KEY_OVERFLOW) &&
-	    flowcache__ingress_metered(fc, in_if)) {
+	if (!(ok->flags & FE_KEY_OVERFLOW) &&
+	    fe_dedup_counted_at_ingress(
+		    ok->dir, in_if, flowcache__ingress_metered(fc, in_if))) {
 		back = fc_path_get(fc, cd, in_if, 0, FE_DIR_INGRESS);
 		back->packets -= (int64_t)o->packets;
 		back->octets -= (int64_t)o->octets;
@@ -821,7 +718,7 @@ int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 	if (o->last_ms > c->last_ms)
 		c->last_ms = o->last_ms;
 	c->active_ms = now;
-	fc_list_move_tail(&fc->lru, &e->lru);
+	fe_list_move_tail(&fc->lru, &e->lru);
 	fc_conv_check_end(fc, e, now);
 	return 0;
 }
@@ -834,20 +731,20 @@ size_t flowcache__expire(struct flowcache *fc, uint64_t now_ms,
 	size_t n;
 
 	n = fc_shrink(fc, fc->cfg.max_flows, emit, ctx);
-	while (!fc_list_empty(&fc->ended)) {
+	while (!fe_list_empty(&fc->ended)) {
 		e = fc_entry_of(fc->ended.next, end);
 		if (e->c.end_ms + fc->cfg.end_grace_ms > now)
 			break;
 		n += fc_finish(fc, e, FE_END_EOF, emit, ctx);
 	}
 	/* Idle before active: a conversation due for both ends now. */
-	while (!fc_list_empty(&fc->lru)) {
+	while (!fe_list_empty(&fc->lru)) {
 		e = fc_entry_of(fc->lru.next, lru);
 		if (e->c.active_ms + fc->cfg.idle_timeout_ms > now)
 			break;
 		n += fc_finish(fc, e, FE_END_IDLE, emit, ctx);
 	}
-	while (!fc_list_empty(&fc->act)) {
+	while (!fe_list_empty(&fc->act)) {
 		e = fc_entry_of(fc->act.next, act);
 		if (e->c.last_export_ms + fc->cfg.active_timeout_ms > now)
 			break;
@@ -856,78 +753,12 @@ size_t flowcache__expire(struct flowcache *fc, uint64_t now_ms,
 	return n;
 }
 
-void flowcache_filter__init(struct flowcache_filter *f)
+size_t flowcache__flush(struct flowcache *fc,
+			bool (*match)(void *mctx, const struct fe_conv *c),
+			void *mctx, uint64_t now_ms, flowcache_emit_fn emit,
+			void *ctx)
 {
-	memset(f, 0, sizeof(*f));
-	f->proto = -1;
-	f->sport = -1;
-	f->dport = -1;
-}
-
-static bool fc_side_match(const struct fe_conv *c, int s, bool has,
-			  const uint8_t *addr, int port)
-{
-	if (has && memcmp(c->addr[s], addr, 16))
-		return false;
-	return port < 0 || c->port[s] == port;
-}
-
-static bool fc_match_if(const struct fe_conv *c, uint32_t ifindex)
-{
-	int d, i;
-
-	if (c->kflags & FE_KEY_OVERFLOW)
-		return c->ovf_if == ifindex || c->ovf_in_if == ifindex;
-	for (d = 0; d < 2; d++)
-		for (i = 0; i < c->dir[d].npaths; i++)
-			if (c->dir[d].paths[i].in_if == ifindex ||
-			    c->dir[d].paths[i].out_if == ifindex)
-				return true;
-	return false;
-}
-
-static bool fc_match(const struct fe_conv *c, const struct flowcache_filter *f)
-{
-	int s;
-
-	if (!f)
-		return true;
-	if (f->family && f->family != c->family)
-		return false;
-	if (f->proto >= 0 && f->proto != c->proto)
-		return false;
-	if (f->ifindex && !fc_match_if(c, f->ifindex))
-		return false;
-	if (!f->has_src && !f->has_dst && f->sport < 0 && f->dport < 0)
-		return true;
-	if (c->kflags & FE_KEY_OVERFLOW)
-		return false;
-	for (s = 0; s < 2; s++)
-		if (fc_side_match(c, s, f->has_src, f->src, f->sport) &&
-		    fc_side_match(c, !s, f->has_dst, f->dst, f->dport))
-			return true;
-	return false;
-}
-
-static bool fc_match_filter(void *f, const struct fe_conv *c)
-{
-	return fc_match(c, f);
-}
-
-size_t flowcache__flush(struct flowcache *fc, const struct flowcache_filter *f,
-			uint64_t now_ms, flowcache_emit_fn emit, void *ctx)
-{
-	return flowcache__flush_match(fc, fc_match_filter, (void *)f, now_ms,
-				      emit, ctx);
-}
-
-size_t flowcache__flush_match(struct flowcache *fc,
-			      bool (*match)(void *mctx,
-					    const struct fe_conv *c),
-			      void *mctx, uint64_t now_ms,
-			      flowcache_emit_fn emit, void *ctx)
-{
-	struct fc_list *n, *next;
+	struct fe_list *n, *next;
 	size_t removed = 0;
 
 	fc_now(fc, now_ms);
@@ -947,7 +778,7 @@ void flowcache__foreach(struct flowcache *fc,
 			void (*fn)(void *ctx, const struct fe_conv *c),
 			void *ctx)
 {
-	struct fc_list *n;
+	struct fe_list *n;
 
 	for (n = fc->lru.next; n != &fc->lru; n = n->next)
 		fn(ctx, &fc_entry_of(n, lru)->c);

@@ -8,7 +8,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "record.h"
+#include "flowtypes.h"
 
 /* flowEndReason values (IPFIX IE 136) */
 #define FE_END_IDLE 1
@@ -147,7 +147,7 @@ void flowcache__free(struct flowcache *fc);
  */
 int flowcache__set_cfg(struct flowcache *fc, const struct flowcache_cfg *cfg);
 /* Whether ifindex has an ingress meter; decides the dedup of forwarded
- * packets. 0 or -ENOMEM.
+ * packets (dedup.h). 0 or -ENOMEM.
  */
 int flowcache__set_ingress_metered(struct flowcache *fc, uint32_t ifindex,
 				   bool on);
@@ -167,40 +167,14 @@ int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 size_t flowcache__expire(struct flowcache *fc, uint64_t now_ms,
 			 flowcache_emit_fn emit, void *ctx);
 
-/* Which conversations flowcache__flush removes. Zero/-1 fields match all:
- * ifindex 0 any, else a conversation with a path in or out of it;
- * family 0 any; proto and ports -1 any. src/dst (with sport/dport) match a
- * conversation read in either direction: one side matches src and sport,
- * the other dst and dport. Overflow pseudo-conversations match only
- * filters without addresses and ports.
- */
-struct flowcache_filter {
-	uint32_t ifindex;
-	int family;
-	int proto;
-	bool has_src;
-	bool has_dst;
-	uint8_t src[16];
-	uint8_t dst[16];
-	int sport;
-	int dport;
-};
-
-/* Fills a filter that matches everything. */
-void flowcache_filter__init(struct flowcache_filter *f);
-/* Emits (reason 4) and removes the conversations matching f (NULL: all).
+/* Emits (reason 4) and removes the conversations for which match returns
+ * true (match NULL: all), e.g. fe_filter_match_conv() of a flowctl filter.
  * Returns how many it removed.
  */
-size_t flowcache__flush(struct flowcache *fc, const struct flowcache_filter *f,
-			uint64_t now_ms, flowcache_emit_fn emit, void *ctx);
-/* The same with the caller's predicate (e.g. a flowctl filter applied to
- * both directions of the conversation).
- */
-size_t flowcache__flush_match(struct flowcache *fc,
-			      bool (*match)(void *mctx,
-					    const struct fe_conv *c),
-			      void *mctx, uint64_t now_ms,
-			      flowcache_emit_fn emit, void *ctx);
+size_t flowcache__flush(struct flowcache *fc,
+			bool (*match)(void *mctx, const struct fe_conv *c),
+			void *mctx, uint64_t now_ms, flowcache_emit_fn emit,
+			void *ctx);
 /* Calls fn for every conversation, least recently active first (for
  * flowctl dump: deltas are live, an (X,0) path may be transiently
  * negative). fn must not call into the cache.

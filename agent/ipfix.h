@@ -7,7 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include "record.h"
+#include "flowtypes.h"
 
 #define IPFIX_VERSION 10
 #define IPFIX_MSG_HDR_LEN 16

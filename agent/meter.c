@@ -1,78 +1,42 @@
-/* meter.c - loads, pins, attaches and drains the BPF meters (the only user
- * of the skeleton). Pins under the meter set's directory:
+/* meter.c - the meter set's life: loads the BPF meters (the only user of
+ * the skeleton), pins, reuses and locks the set, and reports its ids,
+ * stats and size. Pins under the meter set's directory:
  *   fe_outer, fe_stats           maps the programs use
  *   fe_flows_a/b, fe_ovf_a/b     inner maps: one of each pair is live in
  *                                fe_outer, the other is the spare
  *   prog_tc_egress, prog_tc_ingress, prog_xdp
- *   link_<netns inode>_<ifindex>_<eg|in>   TCX links (kept alive by the pin)
+ *   link_<netns inode>_<ifindex>_<eg|in>   TCX links (kept alive by the pin;
+ *                                made by hook_tc.c)
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <net/if.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <dirent.h>
 #include <sys/file.h>
-#include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/if_arp.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
-#include <linux/pkt_sched.h>
-#include <linux/rtnetlink.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <xdp/libxdp.h>
-#include "meter.h"
+#include "meter_int.h"
 #include "log.h"
 #include "meter.skel.h"
 
 #ifndef BPF_FS_MAGIC
 #define BPF_FS_MAGIC 0xcafe4a11
 #endif
-/* TCX attach types (kernel >= 6.6); Debian 12's headers predate them. */
-#define FE_BPF_TCX_INGRESS 46
-#define FE_BPF_TCX_EGRESS 47
-/* clsact fallback: our filter's handle and priority on the hook. */
-#define FE_TC_HANDLE 0xfe
-#define FE_TC_PRIO 0xfe00
-#define FE_STATE_DIR "/run/flowexp"
-#define DRAIN_BATCH 512
 /* How long a creator waits for another one before giving up (ms). */
 #define CREATE_LOCK_WAIT_MS 30000
 
 _Static_assert(sizeof(struct fe_flow_key) == 52, "fe_flow_key layout");
 _Static_assert(sizeof(struct fe_flow_val) == 48, "fe_flow_val layout");
 
-struct meter {
-	char pin[PATH_MAX];
-	int outer_fd, stats_fd;
-	int flows_fd[2], ovf_fd[2]; /* [0] = a, [1] = b */
-	uint32_t flows_id[2], ovf_id[2];
-	int prog_eg_fd, prog_in_fd, prog_xdp_fd;
-	uint32_t prog_eg_id, prog_in_id, prog_xdp_id;
-	unsigned int max_flows;
-	int ncpu;
-	struct fe_flow_key *keys; /* drain buffers */
-	struct fe_flow_val *vals;
-	int lock_fd; /* the pin directory, flock()ed by meter__lock() */
-	/* false: opened with METER_F_ANY_LAYOUT and the maps are missing or
-	 * of another layout; only the program ids (attach state) are usable
-	 */
-	bool maps_ok;
-	bool swept; /* defunct link pins dropped once (by the first attach) */
-};
-
-static int pin_name(const struct meter *m, const char *name, char *buf,
-		    size_t len)
+int meter_pin_name(const struct meter *m, const char *name, char *buf,
+		   size_t len)
 {
 	int n = snprintf(buf, len, "%s/%s", m->pin, name);
 
@@ -159,7 +123,7 @@ static void unpin_all(struct meter *m)
 	char path[PATH_MAX];
 
 	for (size_t i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++)
-		if (!pin_name(m, pin_names[i], path, sizeof(path)))
+		if (!meter_pin_name(m, pin_names[i], path, sizeof(path)))
 			unlink(path);
 }
 
@@ -213,7 +177,7 @@ static int meter_create(struct meter *m, bool precise_ts)
 	}
 	/* fe_outer last: its pin marks a complete meter set */
 	for (i = 8; i >= 0; i--) {
-		err = pin_name(m, pin_names[i], path, sizeof(path));
+		err = meter_pin_name(m, pin_names[i], path, sizeof(path));
 		if (!err && bpf_obj_pin(*pin_fd(m, i), path))
 			err = -errno;
 		if (err) {
@@ -222,8 +186,8 @@ static int meter_create(struct meter *m, bool precise_ts)
 			 * else's (a creator that does not take the lock)
 			 */
 			while (++i <= 8)
-				if (!pin_name(m, pin_names[i], path,
-					      sizeof(path)))
+				if (!meter_pin_name(m, pin_names[i], path,
+						    sizeof(path)))
 					unlink(path);
 			goto out;
 		}
@@ -249,7 +213,7 @@ static int meter_reuse(struct meter *m, bool any_layout)
 	for (int i = 0; i < 9; i++) {
 		int fd;
 
-		pin_name(m, pin_names[i], path, sizeof(path));
+		meter_pin_name(m, pin_names[i], path, sizeof(path));
 		fd = bpf_obj_get(path);
 		if (fd < 0 && any_layout) {
 			pr_debug("open pinned %s: %s\n", path, strerror(errno));
@@ -288,7 +252,7 @@ static bool pin_exists(const struct meter *m, const char *name)
 {
 	char path[PATH_MAX];
 
-	return !pin_name(m, name, path, sizeof(path)) &&
+	return !meter_pin_name(m, name, path, sizeof(path)) &&
 	       access(path, F_OK) == 0;
 }
 
@@ -304,7 +268,7 @@ static bool meter_pinned(const struct meter *m, bool any_layout)
 			      pin_exists(m, FE_PIN_PROG_XDP));
 }
 
-static void sleep_ms(long ms)
+void meter_sleep_ms(long ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
 
@@ -352,7 +316,7 @@ static int meter_create_locked(struct meter *m, bool precise_ts)
 			err = -EWOULDBLOCK;
 			goto out;
 		}
-		sleep_ms(10);
+		meter_sleep_ms(10);
 		waited += 10;
 	}
 	if (meter_pinned(m, false))
@@ -460,664 +424,6 @@ int meter__lock(struct meter *m)
 	return 0;
 }
 
-/* ---- attach / detach ---- */
-
-static int link_pin(const struct meter *m, int ifindex, bool egress, char *buf,
-		    size_t len)
-{
-	char name[96];
-
-	snprintf(name, sizeof(name), "link_%llu_%d_%s",
-		 (unsigned long long)fe_netns_ino(), ifindex,
-		 egress ? "eg" : "in");
-	return pin_name(m, name, buf, len);
-}
-
-/* What a pinned TCX link attaches: the program and the ifindex (0: the
- * link is defunct, its device or netns gone).
- */
-static int tcx_link_info(int fd, int *ifindex, uint32_t *prog_id)
-{
-	/* struct bpf_link_info: type, id, prog_id, then the union at offset
-	 * 16 whose tcx member starts with the ifindex; Debian 12's headers
-	 * predate it, so read it raw.
-	 */
-	__u32 buf[32] = {};
-	__u32 len = sizeof(buf);
-
-	if (bpf_obj_get_info_by_fd(fd, buf, &len))
-		return -errno;
-	*prog_id = buf[2];
-	*ifindex = (int)buf[4];
-	return 0;
-}
-
-/* Goes through the link_* pins of the directory dir: with mine, detaches
- * and unpins those of the current netns; in every case unpins defunct
- * ones of any netns (a deleted netns's pins are never reached by name
- * again, and each holds a link).
- */
-static void sweep_links(const char *dir, bool mine)
-{
-	char prefix[64];
-	struct dirent *de;
-	DIR *d = opendir(dir);
-
-	if (!d)
-		return;
-	snprintf(prefix, sizeof(prefix), "link_%llu_",
-		 (unsigned long long)fe_netns_ino());
-	while ((de = readdir(d))) {
-		char path[PATH_MAX];
-		uint32_t prog_id = 0;
-		int fd, ifindex = -1;
-		int n;
-
-		if (strncmp(de->d_name, "link_", 5))
-			continue;
-		n = snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (n < 0 || (size_t)n >= sizeof(path))
-			continue;
-		fd = bpf_obj_get(path);
-		if (fd < 0)
-			continue;
-		if (mine && !strncmp(de->d_name, prefix, strlen(prefix))) {
-			bpf_link_detach(fd);
-			unlink(path);
-		} else if (!tcx_link_info(fd, &ifindex, &prog_id) && !ifindex) {
-			pr_debug("unpin defunct tcx link %s\n", path);
-			unlink(path);
-		}
-		close(fd);
-	}
-	closedir(d);
-}
-
-/* The link pinned at path, for ifindex: 0 when it attaches our program
- * there (after moving it to our program if it held another one: a set
- * re-created under the same pin path), 1 when a new link is needed (no
- * pin, or a stale one, now removed).
- */
-static int tcx_pinned(const char *path, int ifindex, int prog_fd,
-		      uint32_t prog_id)
-{
-	uint32_t id = 0;
-	int fd, at = -1;
-
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 1;
-	if (tcx_link_info(fd, &at, &id) || at != ifindex) {
-		close(fd);
-		unlink(path); /* the device it was on is gone */
-		return 1;
-	}
-	if (id != prog_id && bpf_link_update(fd, prog_fd, NULL)) {
-		pr_debug("update tcx link %s to program %u: %s\n", path,
-			 prog_id, strerror(errno));
-		bpf_link_detach(fd);
-		close(fd);
-		unlink(path);
-		return 1;
-	}
-	close(fd);
-	return 0;
-}
-
-static int clsact_marker(int ifindex, char *buf, size_t len)
-{
-	snprintf(buf, len, FE_STATE_DIR "/clsact_%llu_%d",
-		 (unsigned long long)fe_netns_ino(), ifindex);
-	return 0;
-}
-
-/* Whether a flowexp filter (our handle and priority) is on a clsact hook. */
-static bool clsact_has_fe(int ifindex, bool egress)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point =
-				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
-			    .priority = FE_TC_PRIO);
-
-	return bpf_tc_query(&hook, &opts) == 0;
-}
-
-/* Counts the filters (any kind, any chain) on one clsact hook with an
- * RTM_GETTFILTER dump: libbpf queries only a filter it can name. Returns
- * the count (0 also when there is no clsact qdisc) or -errno.
- */
-static int tc_filter_count(int ifindex, __u32 parent)
-{
-	struct {
-		struct nlmsghdr nh;
-		struct tcmsg tc;
-	} req = {
-		.nh = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct tcmsg)),
-			.nlmsg_type = RTM_GETTFILTER,
-			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-			.nlmsg_seq = 1 },
-		.tc = { .tcm_family = AF_UNSPEC,
-			.tcm_ifindex = ifindex,
-			.tcm_parent = parent },
-	};
-	const size_t bufsz = 32768; /* a dump part never exceeds it */
-	int fd, count = 0, err = 0;
-	bool done = false;
-	char *buf;
-
-	buf = malloc(bufsz);
-	if (!buf)
-		return -ENOMEM;
-	fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-	if (fd < 0) {
-		err = -errno;
-		goto out_free;
-	}
-	if (send(fd, &req, req.nh.nlmsg_len, 0) < 0) {
-		err = -errno;
-		goto out;
-	}
-	while (!done) {
-		ssize_t n = recv(fd, buf, bufsz, 0);
-		size_t off = 0;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EPIPE;
-			break;
-		}
-		while (!done && off + sizeof(struct nlmsghdr) <= (size_t)n) {
-			struct nlmsghdr *nh = (struct nlmsghdr *)(buf + off);
-
-			if (nh->nlmsg_len < sizeof(*nh) ||
-			    nh->nlmsg_len > (size_t)n - off) {
-				err = -EBADMSG;
-				done = true;
-			} else if (nh->nlmsg_type == NLMSG_DONE) {
-				done = true;
-			} else if (nh->nlmsg_type == NLMSG_ERROR) {
-				struct nlmsgerr *e = NLMSG_DATA(nh);
-
-				err = e->error;
-				done = true;
-			} else if (nh->nlmsg_type == RTM_NEWTFILTER) {
-				count++;
-			}
-			off += NLMSG_ALIGN(nh->nlmsg_len);
-		}
-	}
-out:
-	close(fd);
-out_free:
-	free(buf);
-	return err ? err : count;
-}
-
-/* Once no flowexp filter is left on the clsact qdisc that flowexp
- * created (marker), removes the qdisc if no filter at all remains on
- * either hook; when someone else's filters remain, leaves it to them and
- * forgets that it was ours.
- */
-static void clsact_release(int ifindex)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
-	char marker[PATH_MAX];
-	int n_in, n_eg;
-
-	clsact_marker(ifindex, marker, sizeof(marker));
-	if (access(marker, F_OK))
-		return;
-	if (clsact_has_fe(ifindex, true) || clsact_has_fe(ifindex, false))
-		return;
-	n_in = tc_filter_count(ifindex,
-			       TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_INGRESS));
-	n_eg = tc_filter_count(ifindex,
-			       TC_H_MAKE(TC_H_CLSACT, TC_H_MIN_EGRESS));
-	if (n_in < 0 || n_eg < 0) {
-		/* keep the qdisc (and the marker, to retry) */
-		pr_warn("list tc filters on ifindex %d: %s; leaving its "
-			"clsact qdisc in place\n",
-			ifindex, strerror(-(n_in < 0 ? n_in : n_eg)));
-		return;
-	}
-	if (!n_in && !n_eg)
-		bpf_tc_hook_destroy(&hook);
-	else
-		pr_debug("clsact qdisc on ifindex %d holds %d other filters: "
-			 "leaving it\n",
-			 ifindex, n_in + n_eg);
-	unlink(marker);
-}
-
-static int clsact_attach(struct meter *m, const char *ifname, int ifindex,
-			 bool egress)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point =
-				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
-			    .priority = FE_TC_PRIO);
-	char marker[PATH_MAX];
-	int err;
-
-	clsact_marker(ifindex, marker, sizeof(marker));
-	err = bpf_tc_hook_create(&hook);
-	if (!err) {
-		/* remember that the qdisc is ours, to remove it on detach */
-		mkdir(FE_STATE_DIR, 0700);
-		close(open(marker, O_CREAT | O_WRONLY | O_CLOEXEC, 0600));
-	} else if (err == -EEXIST) {
-		/* Not created now. A marker is still valid while a flowexp
-		 * filter sits in the qdisc (ours from the other direction):
-		 * deleting the qdisc would have taken it along. Without one,
-		 * the marker is of a qdisc since replaced by someone else's.
-		 */
-		if (!clsact_has_fe(ifindex, true) &&
-		    !clsact_has_fe(ifindex, false))
-			unlink(marker);
-	} else {
-		pr_warn("create clsact qdisc on %s: %s\n", ifname,
-			strerror(-err));
-		return err;
-	}
-	if (bpf_tc_query(&hook, &opts) == 0 &&
-	    opts.prog_id == (egress ? m->prog_eg_id : m->prog_in_id))
-		return 0; /* already attached */
-	opts.prog_id = 0;
-	opts.flags = BPF_TC_F_REPLACE;
-	opts.prog_fd = egress ? m->prog_eg_fd : m->prog_in_fd;
-	err = bpf_tc_attach(&hook, &opts);
-	if (err) {
-		pr_warn("attach tc %s meter (clsact) on %s: %s\n",
-			egress ? "egress" : "ingress", ifname, strerror(-err));
-		clsact_release(ifindex); /* a qdisc created for nothing */
-	}
-	return err;
-}
-
-/* Another attach of the same set on the same hook may have created its
- * link but not pinned it yet: the kernel refuses a second link of the
- * program there (EEXIST), and the pin follows at once. How many 10 ms
- * waits for it.
- */
-#define TCX_PIN_WAITS 50
-
-static int tc_attach(struct meter *m, const char *ifname, int ifindex,
-		     bool egress)
-{
-	int prog_fd = egress ? m->prog_eg_fd : m->prog_in_fd;
-	uint32_t prog_id = egress ? m->prog_eg_id : m->prog_in_id;
-	const char *dir = egress ? "egress" : "ingress";
-	char path[PATH_MAX];
-	int fd, err, tries;
-
-	err = link_pin(m, ifindex, egress, path, sizeof(path));
-	if (err)
-		return err;
-	for (tries = 0; tries < TCX_PIN_WAITS; tries++) {
-		if (tries)
-			sleep_ms(10);
-		err = tcx_pinned(path, ifindex, prog_fd, prog_id);
-		if (err <= 0)
-			return err;
-		if (!m->swept) {
-			sweep_links(m->pin, false);
-			m->swept = true;
-		}
-		fd = bpf_link_create(
-			prog_fd, ifindex,
-			egress ? FE_BPF_TCX_EGRESS : FE_BPF_TCX_INGRESS, NULL);
-		if (fd < 0 && (errno == EINVAL || errno == EOPNOTSUPP)) {
-			pr_debug("TCX unavailable on %s (%s): using clsact\n",
-				 ifname, strerror(errno));
-			return clsact_attach(m, ifname, ifindex, egress);
-		}
-		if (fd < 0 && errno == EEXIST)
-			continue; /* a concurrent attach: wait for its pin */
-		if (fd < 0) {
-			err = -errno;
-			pr_warn("attach tc %s meter (tcx) on %s: %s\n", dir,
-				ifname, strerror(errno));
-			return err;
-		}
-		if (!bpf_obj_pin(fd, path)) {
-			close(fd);
-			return 0;
-		}
-		err = -errno;
-		close(fd); /* unpinned: closing it detaches our link */
-		if (err != -EEXIST) {
-			pr_warn("pin tcx link %s: %s\n", path, strerror(-err));
-			return err;
-		}
-		/* a concurrent attach pinned its link first: check it */
-	}
-	pr_warn("attach tc %s meter (tcx) on %s: the program is attached "
-		"there by a link not pinned at %s\n",
-		dir, ifname, path);
-	return -EEXIST;
-}
-
-static int tc_detach(struct meter *m, int ifindex, bool egress)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point =
-				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
-			    .priority = FE_TC_PRIO);
-	char path[PATH_MAX];
-	int fd;
-
-	link_pin(m, ifindex, egress, path, sizeof(path));
-	fd = bpf_obj_get(path);
-	if (fd >= 0) {
-		bpf_link_detach(fd);
-		close(fd);
-		unlink(path);
-	}
-	if (bpf_tc_query(&hook, &opts) == 0 &&
-	    opts.prog_id == (egress ? m->prog_eg_id : m->prog_in_id)) {
-		opts.prog_id = 0;
-		opts.flags = 0;
-		bpf_tc_detach(&hook, &opts);
-	}
-	clsact_release(ifindex);
-	return 0;
-}
-
-static int xdp_attached_id(int ifindex, int *mode)
-{
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
-
-	if (bpf_xdp_query(ifindex, 0, &q))
-		return 0;
-	if (mode)
-		*mode = q.attach_mode;
-	return q.prog_id;
-}
-
-/* Our program's id on the device: attached alone or as a libxdp
- * dispatcher's component. Returns 0 when absent.
- */
-static bool xdp_is_ours(struct meter *m, int ifindex, bool *in_dispatcher)
-{
-	struct xdp_multiprog *mp;
-	struct xdp_program *p = NULL;
-	bool found = false;
-
-	*in_dispatcher = false;
-	if (!m->prog_xdp_id) /* a set without its XDP program pin */
-		return false;
-	if (xdp_attached_id(ifindex, NULL) == (int)m->prog_xdp_id)
-		return true;
-	mp = xdp_multiprog__get_from_ifindex(ifindex);
-	if (libxdp_get_error(mp) || !mp)
-		return false;
-	if (!xdp_multiprog__is_legacy(mp)) {
-		while ((p = xdp_multiprog__next_prog(p, mp)))
-			if (xdp_program__id(p) == m->prog_xdp_id)
-				found = true;
-	}
-	xdp_multiprog__close(mp);
-	*in_dispatcher = found;
-	return found;
-}
-
-static int xdp_attach(struct meter *m, const char *ifname, int ifindex,
-		      bool skb)
-{
-	struct xdp_program *prog;
-	bool disp;
-	int err;
-
-	if (xdp_is_ours(m, ifindex, &disp))
-		return 0;
-	prog = xdp_program__from_fd(m->prog_xdp_fd);
-	err = libxdp_get_error(prog);
-	if (err) {
-		pr_warn("XDP program for %s: %s\n", ifname, strerror(-err));
-		return err;
-	}
-	err = xdp_program__attach(prog, ifindex,
-				  skb ? XDP_MODE_SKB : XDP_MODE_NATIVE, 0);
-	if (err) {
-		int other = xdp_attached_id(ifindex, NULL);
-
-		if (other)
-			pr_warn("attach XDP meter on %s: %s (XDP program id %d "
-				"is already attached and libxdp's dispatcher "
-				"is unavailable)\n",
-				ifname, strerror(-err), other);
-		else
-			pr_warn("attach XDP meter (%s mode) on %s: %s\n",
-				skb ? "skb" : "native", ifname, strerror(-err));
-	}
-	xdp_program__close(prog);
-	return err;
-}
-
-static int xdp_detach(struct meter *m, int ifindex)
-{
-	int mode = 0;
-	bool disp;
-
-	if (!xdp_is_ours(m, ifindex, &disp))
-		return 0;
-	if (!disp) {
-		LIBBPF_OPTS(bpf_xdp_attach_opts, o,
-			    .old_prog_fd = m->prog_xdp_fd);
-		__u32 flags;
-
-		xdp_attached_id(ifindex, &mode);
-		flags = mode == XDP_ATTACHED_SKB  ? XDP_FLAGS_SKB_MODE
-			: mode == XDP_ATTACHED_HW ? XDP_FLAGS_HW_MODE
-						  : XDP_FLAGS_DRV_MODE;
-		flags |= XDP_FLAGS_REPLACE;
-		if (bpf_xdp_detach(ifindex, flags, &o))
-			return -errno;
-		return 0;
-	}
-	struct xdp_program *prog = xdp_program__from_fd(m->prog_xdp_fd);
-	struct xdp_multiprog *mp = xdp_multiprog__get_from_ifindex(ifindex);
-	int err = libxdp_get_error(prog);
-
-	if (!err)
-		err = xdp_program__detach(prog, ifindex,
-					  xdp_multiprog__attach_mode(mp), 0);
-	xdp_multiprog__close(mp);
-	xdp_program__close(prog);
-	return err;
-}
-
-/* The parser assumes an Ethernet header: refuse L3 devices (WireGuard,
- * tun, IP tunnels), whose packets it would misread. Asks the current
- * netns, where ifname lives.
- */
-static int check_ethernet(const char *ifname)
-{
-	struct ifreq ifr = {};
-	int fd, err;
-
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("attach meters on %s: socket for the device type: "
-			"%s\n",
-			ifname, strerror(errno));
-		return err;
-	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	if (ioctl(fd, SIOCGIFHWADDR, &ifr)) {
-		err = -errno;
-		pr_warn("attach meters on %s: device type: %s\n", ifname,
-			strerror(errno));
-		close(fd);
-		return err;
-	}
-	close(fd);
-	if (ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER ||
-	    ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK)
-		return 0;
-	pr_warn("attach meters on %s: not an Ethernet device (type %u); "
-		"flowexp meters Ethernet devices only\n",
-		ifname, ifr.ifr_hwaddr.sa_family);
-	return -EPFNOSUPPORT;
-}
-
-int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
-		  bool xdp_skb)
-{
-	int ifindex = if_nametoindex(ifname);
-	int err;
-
-	if (!ifindex) {
-		err = -errno;
-		pr_warn("attach meters on %s: %s\n", ifname, strerror(errno));
-		return err;
-	}
-	if (!m->maps_ok) {
-		pr_warn("attach meters on %s: the meter set %s is incomplete "
-			"or of another flowexp version\n",
-			ifname, m->pin);
-		return -EPROTO;
-	}
-	err = check_ethernet(ifname);
-	if (err)
-		return err;
-	err = tc_attach(m, ifname, ifindex, true);
-	if (err)
-		return err;
-	switch (ing) {
-	case METER_INGRESS_KEEP:
-		return 0;
-	case METER_INGRESS_XDP:
-		tc_detach(m, ifindex, false);
-		return xdp_attach(m, ifname, ifindex, xdp_skb);
-	case METER_INGRESS_TC:
-		xdp_detach(m, ifindex);
-		return tc_attach(m, ifname, ifindex, false);
-	case METER_INGRESS_NONE:
-		/* egress only: an ingress meter left from an earlier mode
-		 * would count forwarded packets twice in the agent's view
-		 */
-		tc_detach(m, ifindex, false);
-		return xdp_detach(m, ifindex);
-	}
-	return 0;
-}
-
-int meter__detach(struct meter *m, const char *ifname, int ifindex)
-{
-	int err;
-
-	if (ifname) {
-		ifindex = if_nametoindex(ifname);
-		if (!ifindex) {
-			err = -errno;
-			pr_warn("detach meters from %s: %s\n", ifname,
-				strerror(errno));
-			return err;
-		}
-	}
-	tc_detach(m, ifindex, true);
-	tc_detach(m, ifindex, false);
-	err = xdp_detach(m, ifindex);
-	if (err)
-		pr_warn("detach XDP meter from %s: %s\n",
-			ifname ? ifname : "device", strerror(-err));
-	return err;
-}
-
-static bool tcx_has(int ifindex, int type, uint32_t id)
-{
-	__u32 ids[64], cnt = 64;
-
-	if (bpf_prog_query(ifindex, type, 0, NULL, ids, &cnt))
-		return false;
-	for (__u32 i = 0; i < cnt; i++)
-		if (ids[i] == id)
-			return true;
-	return false;
-}
-
-static bool clsact_has(int ifindex, bool egress, uint32_t id)
-{
-	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
-			    .attach_point =
-				    egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
-	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = FE_TC_HANDLE,
-			    .priority = FE_TC_PRIO);
-
-	return bpf_tc_query(&hook, &opts) == 0 && opts.prog_id == id;
-}
-
-int meter__attachments(struct meter *m, struct meter_attachment *out, int max)
-{
-	struct if_nameindex *ifs = if_nameindex(), *i;
-	int n = 0;
-
-	if (!ifs)
-		return -errno;
-	for (i = ifs; i->if_index && n < max; i++) {
-		struct meter_attachment a = { .ifindex = i->if_index };
-		int mode = 0;
-		bool disp;
-
-		snprintf(a.ifname, sizeof(a.ifname), "%s", i->if_name);
-		if (tcx_has(a.ifindex, FE_BPF_TCX_EGRESS, m->prog_eg_id)) {
-			a.egress = true;
-			a.tc_kind = "tcx";
-		} else if (clsact_has(a.ifindex, true, m->prog_eg_id)) {
-			a.egress = true;
-			a.tc_kind = "clsact";
-		}
-		if (tcx_has(a.ifindex, FE_BPF_TCX_INGRESS, m->prog_in_id)) {
-			a.ingress_tc = true;
-			a.tc_kind = "tcx";
-		} else if (clsact_has(a.ifindex, false, m->prog_in_id)) {
-			a.ingress_tc = true;
-			a.tc_kind = "clsact";
-		}
-		if (xdp_is_ours(m, a.ifindex, &disp)) {
-			a.ingress_xdp = true;
-			xdp_attached_id(a.ifindex, &mode);
-			a.xdp_mode = disp			? "dispatcher"
-				     : mode == XDP_ATTACHED_SKB ? "skb"
-				     : mode == XDP_ATTACHED_HW	? "hw"
-								: "native";
-		}
-		if (a.egress || a.ingress_tc || a.ingress_xdp)
-			out[n++] = a;
-	}
-	if_freenameindex(ifs);
-	return n;
-}
-
-int meter__detach_all(struct meter *m)
-{
-	struct meter_attachment at[256];
-	int n, err = 0;
-
-	n = meter__attachments(m, at, 256);
-	for (int i = 0; i < n; i++)
-		if (meter__detach(m, NULL, at[i].ifindex))
-			err = -EIO;
-	/* links of devices that are gone, and of deleted netns */
-	sweep_links(m->pin, true);
-	return n < 0 ? n : err;
-}
-
-int meter__detach_links(const char *pin_path)
-{
-	sweep_links(pin_path ? pin_path : FE_DEFAULT_PIN_PATH, true);
-	return 0;
-}
-
 void meter__ids(struct meter *m, struct meter_ids *ids)
 {
 	__u32 slot = FE_SLOT_FLOWS, id = 0;
@@ -1133,238 +439,6 @@ void meter__ids(struct meter *m, struct meter_ids *ids)
 	id = 0;
 	bpf_map_lookup_elem(m->outer_fd, &slot, &id);
 	ids->ovf_cur = id;
-}
-
-/* ---- reading and draining ---- */
-
-void meter_sum_percpu(const struct fe_flow_val *vals, int ncpu,
-		      struct fe_flow_val *out)
-{
-	uint64_t newest = 0;
-
-	memset(out, 0, sizeof(*out));
-	for (int c = 0; c < ncpu; c++) {
-		const struct fe_flow_val *v = &vals[c];
-
-		if (!v->packets)
-			continue;
-		if (!out->packets || v->first_ns < out->first_ns)
-			out->first_ns = v->first_ns;
-		if (!out->packets || v->ttl_min < out->ttl_min)
-			out->ttl_min = v->ttl_min;
-		if (v->ttl_max > out->ttl_max)
-			out->ttl_max = v->ttl_max;
-		if (v->last_ns >= newest) {
-			newest = v->last_ns;
-			out->tos = v->tos;
-			out->flow_label = v->flow_label;
-		}
-		out->packets += v->packets;
-		out->octets += v->octets;
-		out->tcp_flags |= v->tcp_flags;
-		out->vflags |= v->vflags;
-	}
-	out->last_ns = newest;
-}
-
-/* Index (0 = a, 1 = b) of the map live in a slot. */
-static int live_index(struct meter *m, __u32 slot, const uint32_t ids[2])
-{
-	__u32 id = 0;
-
-	if (!m->maps_ok) /* METER_F_ANY_LAYOUT: no flow maps to use */
-		return -EPROTO;
-	if (bpf_map_lookup_elem(m->outer_fd, &slot, &id))
-		return -errno;
-	return id == ids[1] ? 1 : 0;
-}
-
-static int emit(struct meter *m, int n, meter_entry_fn fn, void *ctx)
-{
-	for (int i = 0; i < n; i++) {
-		struct fe_flow_val sum;
-
-		meter_sum_percpu(&m->vals[(size_t)i * m->ncpu], m->ncpu, &sum);
-		if (!sum.packets)
-			continue;
-		if (fn(ctx, &m->keys[i], &sum))
-			return 1;
-	}
-	return 0;
-}
-
-/* Reads every entry one key at a time (and deletes it if del). The next
- * key is taken before the current one is deleted, so the walk never
- * restarts: one pass over the map.
- */
-static int walk_map(struct meter *m, int fd, bool del, meter_entry_fn fn,
-		    void *ctx)
-{
-	struct fe_flow_key cur, next;
-	bool more;
-	int n = 0;
-
-	if (bpf_map_get_next_key(fd, NULL, &cur))
-		return 0;
-	do {
-		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
-		if (bpf_map_lookup_elem(fd, &cur, m->vals) == 0) {
-			m->keys[0] = cur;
-			n++;
-			if (emit(m, 1, fn, ctx))
-				break;
-			if (del)
-				bpf_map_delete_elem(fd, &cur);
-		}
-		cur = next;
-	} while (more);
-	return n;
-}
-
-static int drain_map(struct meter *m, int fd, meter_entry_fn fn, void *ctx)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 batch, count;
-	void *in = NULL;
-	int total = 0, err;
-
-	for (;;) {
-		count = DRAIN_BATCH;
-		err = bpf_map_lookup_and_delete_batch(fd, in, &batch, m->keys,
-						      m->vals, &count, &opts);
-		if (err && errno != ENOENT) {
-			if (errno == ENOSPC || errno == EINVAL)
-				return total + walk_map(m, fd, true, fn, ctx);
-			err = -errno;
-			pr_warn("drain flow map: %s\n", strerror(errno));
-			return err;
-		}
-		/* the entries are out of the map now: deliver all of them */
-		for (__u32 i = 0; i < count; i++) {
-			struct fe_flow_val sum;
-
-			meter_sum_percpu(&m->vals[(size_t)i * m->ncpu], m->ncpu,
-					 &sum);
-			if (sum.packets)
-				fn(ctx, &m->keys[i], &sum);
-		}
-		total += count;
-		if (err)
-			break;
-		in = &batch;
-	}
-	return total;
-}
-
-static int swap_slot(struct meter *m, __u32 slot, const int fds[2],
-		     const uint32_t ids[2], int *old_fd)
-{
-	int live = live_index(m, slot, ids);
-
-	if (live < 0)
-		return live;
-	/* the update returns once no program can still hold the old map */
-	if (bpf_map_update_elem(m->outer_fd, &slot, &fds[!live], 0)) {
-		int err = -errno;
-
-		pr_warn("swap flow map in slot %u: %s\n", slot,
-			strerror(errno));
-		return err;
-	}
-	*old_fd = fds[live];
-	return 0;
-}
-
-int meter__drain(struct meter *m, meter_entry_fn fn, void *ctx)
-{
-	int old_flows, old_ovf, err, n1, n2;
-
-	err = swap_slot(m, FE_SLOT_FLOWS, m->flows_fd, m->flows_id, &old_flows);
-	if (err)
-		return err;
-	err = swap_slot(m, FE_SLOT_OVERFLOW, m->ovf_fd, m->ovf_id, &old_ovf);
-	if (err)
-		return err;
-	n1 = drain_map(m, old_flows, fn, ctx);
-	n2 = drain_map(m, old_ovf, fn, ctx);
-	if (n1 < 0)
-		return n1;
-	if (n2 < 0)
-		return n2;
-	return n1 + n2;
-}
-
-int meter__read(struct meter *m, meter_entry_fn fn, void *ctx)
-{
-	int f = live_index(m, FE_SLOT_FLOWS, m->flows_id);
-	int o = live_index(m, FE_SLOT_OVERFLOW, m->ovf_id);
-
-	if (f < 0)
-		return f;
-	if (o < 0)
-		return o;
-	return walk_map(m, m->flows_fd[f], false, fn, ctx) +
-	       walk_map(m, m->ovf_fd[o], false, fn, ctx);
-}
-
-static int delete_matching(struct meter *m, int fd,
-			   bool (*match)(void *, const struct fe_flow_key *),
-			   void *ctx)
-{
-	struct fe_flow_key cur, next;
-	bool more;
-	int n = 0;
-
-	if (bpf_map_get_next_key(fd, NULL, &cur))
-		return 0;
-	do {
-		/* the next key first: cur may be gone in a moment */
-		more = bpf_map_get_next_key(fd, &cur, &next) == 0;
-		if ((!match || match(ctx, &cur)) &&
-		    bpf_map_delete_elem(fd, &cur) == 0)
-			n++;
-		cur = next;
-	} while (more);
-	return n;
-}
-
-int meter__delete(struct meter *m,
-		  bool (*match)(void *ctx, const struct fe_flow_key *k),
-		  void *ctx)
-{
-	int f = live_index(m, FE_SLOT_FLOWS, m->flows_id);
-	int o = live_index(m, FE_SLOT_OVERFLOW, m->ovf_id);
-
-	if (f < 0 || o < 0)
-		return f < 0 ? f : o;
-	return delete_matching(m, m->flows_fd[f], match, ctx) +
-	       delete_matching(m, m->ovf_fd[o], match, ctx);
-}
-
-static int count_map(int fd)
-{
-	struct fe_flow_key key, next;
-	void *prev = NULL;
-	int n = 0;
-
-	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
-		n++;
-		key = next;
-		prev = &key;
-	}
-	return n;
-}
-
-int meter__count(struct meter *m, unsigned int *flows, unsigned int *ovf)
-{
-	int f = live_index(m, FE_SLOT_FLOWS, m->flows_id);
-	int o = live_index(m, FE_SLOT_OVERFLOW, m->ovf_id);
-
-	if (f < 0 || o < 0)
-		return f < 0 ? f : o;
-	*flows = count_map(m->flows_fd[f]);
-	*ovf = count_map(m->ovf_fd[o]);
-	return 0;
 }
 
 int meter__stats(struct meter *m, __u64 out[FE_STAT_MAX])
@@ -1384,66 +458,4 @@ int meter__stats(struct meter *m, __u64 out[FE_STAT_MAX])
 	}
 	free(v);
 	return 0;
-}
-
-/* ---- network namespaces ---- */
-
-int fe_netns_enter(const char *name, int *old_fd)
-{
-	char path[PATH_MAX];
-	int fd, err;
-
-	if (old_fd) {
-		*old_fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
-		if (*old_fd < 0)
-			return -errno;
-	}
-	if (strchr(name, '/'))
-		snprintf(path, sizeof(path), "%s", name);
-	else
-		snprintf(path, sizeof(path), "/run/netns/%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		pr_warn("open network namespace %s: %s\n", path,
-			strerror(errno));
-		goto fail;
-	}
-	/* the network namespace only: /sys (and its bpffs) stays the host's */
-	if (setns(fd, CLONE_NEWNET)) {
-		err = -errno;
-		pr_warn("enter network namespace %s: %s\n", name,
-			strerror(errno));
-		close(fd);
-		goto fail;
-	}
-	close(fd);
-	return 0;
-fail:
-	if (old_fd && *old_fd >= 0) {
-		close(*old_fd);
-		*old_fd = -1;
-	}
-	return err;
-}
-
-int fe_netns_restore(int old_fd)
-{
-	int err = 0;
-
-	if (old_fd < 0)
-		return 0;
-	if (setns(old_fd, CLONE_NEWNET))
-		err = -errno;
-	close(old_fd);
-	return err;
-}
-
-uint64_t fe_netns_ino(void)
-{
-	struct stat st;
-
-	if (stat("/proc/self/ns/net", &st))
-		return 0;
-	return st.st_ino;
 }

@@ -1,6 +1,6 @@
-/* meter.h - the pinned meter set: load/pin/reuse the BPF meters, attach and
- * detach them, swap and drain their flow maps. The only module that knows
- * about the skeleton.
+/* meter.h - the pinned meter set: load/pin/reuse the BPF meters (meter.c,
+ * the only file that knows the skeleton), attach and detach them (hook.c,
+ * hook_tc.c, hook_xdp.c), swap and drain their flow maps (drain.c).
  */
 #ifndef FE_METER_H
 #define FE_METER_H
@@ -118,13 +118,5 @@ int meter__stats(struct meter *m, __u64 out[FE_STAT_MAX]);
 /* Sums per-CPU values into one (exposed for tests). */
 void meter_sum_percpu(const struct fe_flow_val *vals, int ncpu,
 		      struct fe_flow_val *out);
-
-/* Switches the calling thread to /run/netns/NAME; *old_fd (if not NULL)
- * receives an fd of the previous netns for fe_netns_restore().
- */
-int fe_netns_enter(const char *name, int *old_fd);
-int fe_netns_restore(int old_fd);
-/* Inode of the current network namespace (names per-netns pins). */
-uint64_t fe_netns_ino(void);
 
 #endif

@@ -6,7 +6,7 @@
 
 static bool rec_is_icmp(const struct fe_conv *c)
 {
-	return (c->proto == 1 || c->proto == 58) && !c->kflags;
+	return FE_PROTO_IS_ICMP(c->proto) && !c->kflags;
 }
 
 static bool rec_path_has_data(const struct fe_path *p)

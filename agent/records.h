@@ -5,7 +5,7 @@
 #define FE_RECORDS_H
 #include <stdbool.h>
 #include "flowcache.h"
-#include "record.h"
+#include "flowtypes.h"
 
 enum fe_rec_mode { FE_REC_BIFLOW, FE_REC_UNIFLOW };
 

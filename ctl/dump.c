@@ -8,6 +8,7 @@
 #include <string.h>
 #include "commands.h"
 #include "ctlsock.h"
+#include "clock.h"
 #include "dumpfmt.h"
 #include "filter.h"
 #include "meter.h"
@@ -96,7 +97,7 @@ static const struct opt_def dump_opts[] = {
 static int dump_from_maps(const struct ctl_ctx *ctx, const struct dump_args *a,
 			  const struct fe_filter *f)
 {
-	struct map_rows c = { .f = f, .off = fe_mono_to_unix_ns() };
+	struct map_rows c = { .f = f, .off = fe_clock_mono_to_unix_ns() };
 	struct meter *m = open_meter(ctx, "dump");
 	int r;
 

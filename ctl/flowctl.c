@@ -5,6 +5,7 @@
 #include "ctlsock.h"
 #include "log.h"
 #include "meter.h"
+#include "netns.h"
 #include "opts.h"
 
 struct flowctl_args {

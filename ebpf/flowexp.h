@@ -10,6 +10,28 @@
 #define FE_DIR_INGRESS 0
 #define FE_DIR_EGRESS 1
 
+/* IP protocol numbers (IANA) the meters and the agent name. */
+#define FE_IPPROTO_HOPOPTS 0
+#define FE_IPPROTO_ICMP 1
+#define FE_IPPROTO_TCP 6
+#define FE_IPPROTO_UDP 17
+#define FE_IPPROTO_ROUTING 43
+#define FE_IPPROTO_FRAGMENT 44
+#define FE_IPPROTO_AH 51
+#define FE_IPPROTO_ICMPV6 58
+#define FE_IPPROTO_DSTOPTS 60
+#define FE_IPPROTO_SCTP 132
+#define FE_IPPROTO_UDPLITE 136
+
+/* ICMP and ICMPv6 flows have no ports: their key carries sport 0 and
+ * dport type << 8 | code.
+ */
+#define FE_PROTO_IS_ICMP(p) ((p) == FE_IPPROTO_ICMP || (p) == FE_IPPROTO_ICMPV6)
+/* The protocols whose key carries transport ports. */
+#define FE_PROTO_HAS_PORTS(p)                              \
+	((p) == FE_IPPROTO_TCP || (p) == FE_IPPROTO_UDP || \
+	 (p) == FE_IPPROTO_SCTP || (p) == FE_IPPROTO_UDPLITE)
+
 /* Slots of the outer map fe_outer (ARRAY_OF_MAPS). Both slots hold inner
  * maps of the same shape (PERCPU_HASH fe_flow_key -> fe_flow_val). The agent
  * swaps a fresh inner map into each slot; the kernel waits for running

@@ -85,7 +85,9 @@ fe_init() {
 	fi
 	mkdir -p /run/flowexp
 	rm -rf "$FE_PIN" "$FE_SOCK"
-	# Quiet libxdp: its dispatcher cannot load here (see MACHINE.md).
+	# Quiet libxdp: where kernel lockdown refuses freplace (EPERM) its
+	# dispatcher cannot load, and libxdp falls back to one program per
+	# interface after logging the failure; skip the attempt.
 	export LIBXDP_SKIP_DISPATCHER=1
 	fe_log "test $FE_TAG: netns ${FE_NS_PREFIX}*, pins $FE_PIN, files $FE_TMP"
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <errno.h>
 #include <cmocka.h>
+#include "filter.h"
 #include "flowcache.h"
 #include "records.h"
 
@@ -309,12 +310,32 @@ static void test_end_of_flow_rst(void **state)
 	flowcache__free(fc);
 }
 
+/* A flowctl filter that matches everything, as fe_filter_parse() leaves
+ * it before the words narrow it.
+ */
+static void filter_init(struct fe_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->proto = f->sport = f->dport = f->port = -1;
+}
+
+static bool match_filter(void *f, const struct fe_conv *c)
+{
+	return fe_filter_match_conv(f, c);
+}
+
+static size_t flush_filter(struct flowcache *fc, struct fe_filter *f,
+			   struct sink *s)
+{
+	return flowcache__flush(fc, match_filter, f, 2000, on_emit, s);
+}
+
 static void test_forced_flush_filters(void **state)
 {
 	struct flowcache *fc = mkfc(15000, 60000, 2000, 100);
 	struct tup udp_cb = { 4, 17, C4, B4, 5353, 53 };
 	struct tup v6 = { 6, 17, A6, B6, 1000, 2000 };
-	struct flowcache_filter f;
+	struct fe_filter f;
 	static struct sink s;
 
 	memset(&s, 0, sizeof(s));
@@ -325,36 +346,36 @@ static void test_forced_flush_filters(void **state)
 	assert_int_equal(nflows(fc), 4);
 
 	/* dst B port 80 matches A->B:80 (read forward)... */
-	flowcache_filter__init(&f);
+	filter_init(&f);
 	f.has_dst = true;
 	memcpy(f.dst, B4, 16);
 	f.dport = 80;
 	f.proto = 6;
-	assert_int_equal(flowcache__flush(fc, &f, 2000, on_emit, &s), 1);
+	assert_int_equal(flush_filter(fc, &f, &s), 1);
 	assert_int_equal(s.e[0].reason, FE_END_FORCED);
 	assert_int_equal(s.e[0].bi[0].proto, 6);
 	assert_int_equal(s.e[0].bi[0].end_reason, FE_END_FORCED);
 	/* ...and src B sport 53 matches C->B:53 read backwards. */
-	flowcache_filter__init(&f);
+	filter_init(&f);
 	f.has_src = true;
 	memcpy(f.src, B4, 16);
 	f.sport = 53;
 	f.has_dst = true;
 	memcpy(f.dst, C4, 16);
-	assert_int_equal(flowcache__flush(fc, &f, 2000, on_emit, &s), 1);
+	assert_int_equal(flush_filter(fc, &f, &s), 1);
 	assert_int_equal(s.e[1].bi[0].sport, 5353);
 	/* Interface and family. */
-	flowcache_filter__init(&f);
+	filter_init(&f);
 	f.ifindex = 9;
-	assert_int_equal(flowcache__flush(fc, &f, 2000, on_emit, &s), 0);
+	assert_int_equal(flush_filter(fc, &f, &s), 0);
 	f.ifindex = 4;
-	assert_int_equal(flowcache__flush(fc, &f, 2000, on_emit, &s), 1);
+	assert_int_equal(flush_filter(fc, &f, &s), 1);
 	assert_int_equal(s.e[2].bi[0].family, 6);
-	flowcache_filter__init(&f);
+	filter_init(&f);
 	f.family = 6;
-	assert_int_equal(flowcache__flush(fc, &f, 2000, on_emit, &s), 0);
+	assert_int_equal(flush_filter(fc, &f, &s), 0);
 	assert_int_equal(nflows(fc), 1);
-	assert_int_equal(flowcache__flush(fc, NULL, 2000, on_emit, &s), 1);
+	assert_int_equal(flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s), 1);
 	assert_int_equal(nflows(fc), 0);
 	assert_int_equal(s.n, 4);
 	assert_int_equal(stats(fc).exported[FE_END_FORCED], 4);
@@ -404,7 +425,7 @@ static void test_initiator_syn_first(void **state)
 	add(fc, tcp(EG(2, 1, TCP_AB, 1, 1000), TCP_SYN, true), 1000, &s);
 	add(fc, tcp(EG(1, 2, rev(TCP_AB), 1, 1001), TCP_SYN | TCP_ACK, false),
 	    1000, &s);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_true(s.e[0].init_known);
 	assert_memory_equal(s.e[0].bi[0].src, A4, 16);
 	assert_int_equal(s.e[0].bi[0].sport, 40000);
@@ -426,7 +447,7 @@ static void test_initiator_swapped(void **state)
 	add(fc, tcp(EG(1, 2, rev(TCP_AB), 2, 1002), TCP_ACK, false), 1000, &s);
 	add(fc, tcp(EG(2, 1, TCP_AB, 3, 1000), TCP_SYN | TCP_ACK, true), 1000,
 	    &s);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_int_equal(stats(fc).swapped, 1);
 	assert_memory_equal(s.e[0].bi[0].src, A4, 16);
 	assert_memory_equal(s.e[0].bi[0].dst, B4, 16);
@@ -452,7 +473,7 @@ static void test_initiator_no_swap_after_export(void **state)
 	add(fc, EG(1, 2, rev(TCP_AB), 1, 1000), 1000, &s);
 	assert_int_equal(flowcache__expire(fc, 61000, on_emit, &s), 1);
 	add(fc, tcp(EG(2, 1, TCP_AB, 1, 62000), TCP_SYN, true), 62000, &s);
-	flowcache__flush(fc, NULL, 63000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 63000, on_emit, &s);
 	assert_int_equal(s.n, 2);
 	assert_int_equal(stats(fc).swapped, 0);
 	assert_memory_equal(s.e[1].bi[0].src, B4, 16);
@@ -470,7 +491,7 @@ static void test_initiator_udp_first_seen(void **state)
 	memset(&s, 0, sizeof(s));
 	add(fc, EG(1, 2, rev(UDP_AB), 1, 1000), 1000, &s);
 	add(fc, EG(2, 1, UDP_AB, 7, 999), 1000, &s);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_false(s.e[0].init_known);
 	assert_memory_equal(s.e[0].bi[0].src, B4, 16);
 	assert_int_equal(s.e[0].bi[0].sport, 53);
@@ -499,7 +520,7 @@ static void test_icmp_echo_both_ways(void **state)
 	add(fc, EG(1, 3, ba2, 7, 1000), 1000, &s);
 	add(fc, EG(3, 1, ab2, 7, 1001), 1000, &s);
 	assert_int_equal(nflows(fc), 2);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_int_equal(s.n, 2);
 	for (int i = 0; i < 2; i++) {
 		struct fe_record *r = &s.e[i].bi[0];
@@ -534,7 +555,7 @@ static void test_icmp_echo_pairing(void **state)
 	add(fc, EG(1, 2, rep6, 2, 1001), 1000, &s);
 	add(fc, EG(2, 1, req6, 2, 1000), 1000, &s);
 	assert_int_equal(nflows(fc), 3);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_int_equal(s.n, 3);
 	for (i = 0; i < 3; i++) {
 		r = &s.e[i].bi[0];
@@ -587,7 +608,7 @@ static void test_fragments_own_conv(void **state)
 	frag.key.vlan = 7;
 	add(fc, frag, 1000, &s);
 	assert_int_equal(nflows(fc), 3);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_int_equal(s.n, 3);
 	flowcache__free(fc);
 }
@@ -609,7 +630,7 @@ static void test_links_merged(void **state)
 	add(fc, EG(1, 4, rev(TCP_AB), 9, 1050), 1000, &s);
 	assert_int_equal(nflows(fc), 1);
 	add(fc, EG(3, 1, TCP_AB, 1, 2100), 2000, &s); /* 7 vs 6 */
-	flowcache__flush(fc, NULL, 3000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 3000, on_emit, &s);
 	e = &s.e[0];
 	assert_int_equal(e->nbi, 1);
 	assert_int_equal(e->bi[0].fwd.packets, 13);
@@ -652,7 +673,7 @@ static void test_dedup_both_meters(void **state)
 	add(fc, IN(1, TCP_AB, 12, 1000), 1000, &s); /* 2 delivered locally */
 	add(fc, IN(4, rev(TCP_AB), 9, 1000), 1000, &s);
 	add(fc, EG(1, 4, rev(TCP_AB), 9, 1000), 1000, &s);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	e = &s.e[0];
 	assert_int_equal(e->bi[0].fwd.packets, 12);
 	assert_int_equal(e->bi[0].fwd.octets, 1200);
@@ -680,7 +701,7 @@ static void test_dedup_both_meters(void **state)
 	}
 	assert_int_equal(stats(fc).dedup_packets, 19);
 	assert_int_equal(stats(fc).dedup_clamped_packets, 0);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	flowcache__free(fc);
 }
 
@@ -696,7 +717,7 @@ static void test_dedup_cross_tick(void **state)
 	add(fc, EG(2, 1, UDP_AB, 6, 1000), 1000, &s);
 	assert_int_equal(flowcache__expire(fc, 1000, on_emit, &s), 0);
 	add(fc, EG(2, 1, UDP_AB, 4, 1990), 2000, &s);
-	flowcache__flush(fc, NULL, 3000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 3000, on_emit, &s);
 	assert_int_equal(s.e[0].bi[0].fwd.packets, 10);
 	assert_int_equal(s.e[0].nsplit, 1);
 	assert_int_equal(s.e[0].split[0].fwd.in_if, 1);
@@ -726,7 +747,7 @@ static void test_dedup_cross_export(void **state)
 	assert_int_equal(stats(fc).active_skipped, 1);
 	add(fc, IN(1, UDP_AB, 1, 122000), 122000, &s);
 	add(fc, EG(3, 1, UDP_AB, 1, 122000), 122000, &s);
-	flowcache__flush(fc, NULL, 123000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 123000, on_emit, &s);
 	for (i = 0; i < s.n; i++) {
 		for (j = 0; j < s.e[i].nsplit; j++)
 			total += s.e[i].split[j].fwd.packets;
@@ -750,7 +771,7 @@ static void test_egress_only(void **state)
 	add(fc, EG(2, 1, UDP_AB, 6, 1000), 1000, &s);
 	add(fc, EG(2, 0, UDP_AB, 3, 1000), 1000, &s); /* local origin */
 	add(fc, EG(1, 2, rev(UDP_AB), 5, 1000), 1000, &s);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_int_equal(s.e[0].bi[0].fwd.packets, 9);
 	assert_int_equal(s.e[0].bi[0].rev.packets, 5);
 	assert_int_equal(s.e[0].nsplit, 3);
@@ -768,7 +789,7 @@ static void test_ingress_only(void **state)
 	flowcache__set_ingress_metered(fc, 2, true);
 	add(fc, IN(1, UDP_AB, 6, 1000), 1000, &s);
 	add(fc, IN(2, rev(UDP_AB), 5, 1000), 1000, &s);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_int_equal(s.e[0].bi[0].fwd.packets, 6);
 	assert_int_equal(s.e[0].bi[0].fwd.in_if, 1);
 	assert_int_equal(s.e[0].bi[0].fwd.out_if, 0);
@@ -811,7 +832,7 @@ static void test_dedup_ingress_overflow(void **state)
 	assert_int_equal(flowcache__expire(fc, 61000, on_emit, &s), 2);
 	add(fc, IN(1, UDP_AB, 2, 62000), 62000, &s);
 	add(fc, EG(2, 1, UDP_AB, 2, 62000), 62000, &s);
-	flowcache__flush(fc, NULL, 63000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 63000, on_emit, &s);
 	for (i = 0; i < s.n; i++)
 		total += s.e[i].bi[0].fwd.packets;
 	assert_int_equal(total, 9);
@@ -849,7 +870,7 @@ static void test_overflow_entries(void **state)
 	assert_int_equal(nflows(fc), 2);
 	assert_int_equal(stats(fc).obs_overflow, 3);
 	assert_int_equal(stats(fc).dedup_packets, 0);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_int_equal(s.n, 2);
 	for (i = 0; i < 2; i++) {
 		struct fe_record *r = &s.e[i].bi[0];
@@ -886,7 +907,7 @@ static void test_catchall_path(void **state)
 	memset(&s, 0, sizeof(s));
 	for (i = 1; i <= 20; i++)
 		add(fc, EG(100 + i, i, UDP_AB, i, 1000), 1000, &s);
-	flowcache__flush(fc, NULL, 2000, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
 	assert_int_equal(s.e[0].bi[0].fwd.packets, 210);
 	assert_int_equal(s.e[0].nsplit, FE_CONV_MAX_PATHS);
 	for (i = 0; i < (uint32_t)s.e[0].nsplit; i++)
@@ -928,7 +949,7 @@ static void test_many_flows(void **state)
 	assert_true(st.buckets >= 16384);
 	flowcache__foreach(fc, count_conv, &n);
 	assert_int_equal(n, 20000);
-	assert_int_equal(flowcache__flush(fc, NULL, 2000, NULL, NULL), 20000);
+	assert_int_equal(flowcache__flush(fc, NULL, NULL, 2000, NULL, NULL), 20000);
 	flowcache__stats(fc, &st);
 	assert_int_equal(st.exported[FE_END_FORCED], 20000);
 	flowcache__free(fc);
@@ -1169,7 +1190,7 @@ static void rp_run(unsigned seed)
 	}
 	rp_feed(fc, &cur, (ticks + 1) * 1000ULL, &acc);
 	flowcache__expire(fc, (ticks + 1) * 1000ULL, rp_emit, &acc);
-	flowcache__flush(fc, NULL, (ticks + 2) * 1000ULL, rp_emit, &acc);
+	flowcache__flush(fc, NULL, NULL, (ticks + 2) * 1000ULL, rp_emit, &acc);
 	flowcache__stats(fc, &st);
 	assert_int_equal(st.flows, 0);
 	assert_int_equal(st.dedup_clamped_packets, 0);

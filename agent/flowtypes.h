@@ -1,9 +1,10 @@
-/* record.h - what flows between the modules of the agent: an observation
- * drained from the kernel (fe_obs) and a flow record ready to encode
- * (fe_record). Pure data; no BPF, no sockets.
+/* flowtypes.h - the data that flows between the agent's modules: an
+ * observation drained from the kernel (fe_obs, map drain -> flow cache) and
+ * a flow record ready to encode (fe_record, records -> encoder). Pure data;
+ * no BPF, no sockets.
  */
-#ifndef FE_RECORD_H
-#define FE_RECORD_H
+#ifndef FE_FLOWTYPES_H
+#define FE_FLOWTYPES_H
 #include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>

@@ -1,0 +1,21 @@
+/* clock.h - the agent's clocks, in one place: CLOCK_MONOTONIC schedules
+ * and times out everything (a step of the wall clock must move nothing),
+ * CLOCK_REALTIME only stamps what leaves the agent (record times, IPFIX
+ * export time), and the offset between the two converts the meters'
+ * bpf_ktime_get*_ns() stamps (CLOCK_MONOTONIC) to UNIX time.
+ */
+#ifndef FE_CLOCK_H
+#define FE_CLOCK_H
+#include <stdint.h>
+
+uint64_t fe_clock_mono_ns(void);
+uint64_t fe_clock_mono_ms(void);
+/* UNIX time. */
+uint64_t fe_clock_unix_ms(void);
+uint32_t fe_clock_unix_s(void);
+/* CLOCK_REALTIME - CLOCK_MONOTONIC in ns, measured now: add it to a
+ * meter's timestamp for UNIX ns.
+ */
+int64_t fe_clock_mono_to_unix_ns(void);
+
+#endif

@@ -1,0 +1,362 @@
+/* core.c - flowagent's core (see core.h): the way down from the meters to
+ * the collectors. A drain takes the kernel's entries (meter__drain), turns
+ * them into observations in first-packet order and feeds the flow cache;
+ * the cache's expiry hands conversations to every exporter.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "clock.h"
+#include "core.h"
+#include "dedup.h"
+#include "log.h"
+#include "netns.h"
+
+/* One drained entry, waiting to be fed to the cache in time order. */
+struct agent_obs {
+	uint64_t first_ns;
+	struct fe_obs o;
+};
+
+struct drain_ctx {
+	struct agent *a;
+	int64_t off; /* CLOCK_MONOTONIC -> UNIX, ns, measured this tick */
+};
+
+/* The cache's emit callback: one conversation to every collector. */
+static void agent_emit(void *ctx, const struct fe_conv *c, uint8_t end_reason)
+{
+	struct agent *a = ctx;
+
+	for (int i = 0; i < a->nexp; i++)
+		exporter__conv(a->exp[i], c, end_reason, a->now_ms / 1000);
+}
+
+static void agent_send(struct agent *a)
+{
+	for (int i = 0; i < a->nexp; i++)
+		exporter__tick(a->exp[i], a->now_ms / 1000);
+}
+
+static struct agent_obs *pending_new(struct agent_pending *q)
+{
+	if (q->n == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 1024;
+		struct agent_obs *p = realloc(q->p, cap * sizeof(*p));
+
+		if (!p)
+			return NULL;
+		q->p = p;
+		q->cap = cap;
+	}
+	return &q->p[q->n++];
+}
+
+static int on_entry(void *ctx, const struct fe_flow_key *k,
+		    const struct fe_flow_val *v)
+{
+	struct drain_ctx *d = ctx;
+	struct agent_obs *p;
+
+	/* The egress map was full, but the ingress meter of the link the
+	 * packet came in by counted it (in a flow or its own overflow entry):
+	 * counting the egress overflow too would count it twice.
+	 */
+	if ((k->flags & FE_KEY_OVERFLOW) &&
+	    fe_dedup_counted_at_ingress(
+		    k->dir, k->in_ifindex,
+		    flowcache__ingress_metered(d->a->fc, k->in_ifindex))) {
+		d->a->overflow_dup += v->packets;
+		return 0;
+	}
+	p = pending_new(&d->a->pend);
+	if (!p) {
+		pr_warn("drain: out of memory; %llu packets of a flow lost\n",
+			(unsigned long long)v->packets);
+		return 0;
+	}
+	p->first_ns = v->first_ns;
+	p->o = (struct fe_obs){
+		.key = *k,
+		.packets = v->packets,
+		.octets = v->octets,
+		.first_ms = (uint64_t)((int64_t)v->first_ns + d->off) / 1000000,
+		.last_ms = (uint64_t)((int64_t)v->last_ns + d->off) / 1000000,
+		.tcp_flags = v->tcp_flags,
+		.tos = v->tos,
+		.ttl_min = v->ttl_min,
+		.ttl_max = v->ttl_max,
+		.vflags = v->vflags,
+		.flow_label = v->flow_label,
+	};
+	return 0;
+}
+
+/* First packet first. Both directions can carry the same timestamp (the
+ * meters may use the coarse clock, one tick per jiffy): then the side
+ * sending from the higher (ephemeral-looking) port to the lower one goes
+ * first, the usual client-to-service orientation.
+ */
+static int cmp_first(const void *a, const void *b)
+{
+	const struct agent_obs *x = a, *y = b;
+	int xc = x->o.key.sport > x->o.key.dport;
+	int yc = y->o.key.sport > y->o.key.dport;
+
+	if (x->first_ns != y->first_ns)
+		return x->first_ns < y->first_ns ? -1 : 1;
+	return yc - xc;
+}
+
+int agent__drain(struct agent *a)
+{
+	struct drain_ctx d = { .a = a, .off = fe_clock_mono_to_unix_ns() };
+	int n;
+
+	a->pend.n = 0;
+	a->now_ms = fe_clock_unix_ms();
+	n = meter__drain(a->m, on_entry, &d);
+	if (n < 0) {
+		a->drain_errors++;
+		return n;
+	}
+	/* in first-packet order: "the side seen first" is the initiator even
+	 * when both directions arrive in one drain
+	 */
+	qsort(a->pend.p, a->pend.n, sizeof(*a->pend.p), cmp_first);
+	for (size_t i = 0; i < a->pend.n; i++)
+		flowcache__add(a->fc, &a->pend.p[i].o, a->now_ms, agent_emit,
+			       a);
+	a->drained += n;
+	return n;
+}
+
+static struct flowcache_cfg cache_cfg(const struct fe_config *c)
+{
+	struct flowcache_cfg fc = {
+		.idle_timeout_ms = (uint64_t)c->idle_timeout * 1000,
+		.active_timeout_ms = (uint64_t)c->active_timeout * 1000,
+		.end_grace_ms = c->end_grace_ms,
+		.max_flows = c->max_flows,
+	};
+	return fc;
+}
+
+/* Fills out[] for cfg's collectors, taking unchanged ones from a->exp
+ * (same socket, same sequence). On failure everything taken goes back and
+ * the new ones are freed: the running set stays as it was.
+ */
+static int open_exporters(struct agent *a, const struct fe_config *cfg,
+			  struct exporter **out)
+{
+	int taken[FE_MAX_COLLECTORS];
+
+	for (int i = 0; i < cfg->ncoll; i++) {
+		out[i] = NULL;
+		taken[i] = -1;
+		for (int j = 0; j < a->nexp; j++) {
+			if (a->exp[j] &&
+			    !exporter__differs(a->exp[j], cfg, i)) {
+				out[i] = a->exp[j];
+				a->exp[j] = NULL;
+				taken[i] = j;
+				break;
+			}
+		}
+		if (!out[i])
+			out[i] = exporter__new(cfg, i, a->host_ns, a->meter_ns);
+		if (out[i])
+			continue;
+		pr_warn("collector %s: %s\n", cfg->coll[i].name,
+			strerror(errno));
+		for (int k = 0; k < i; k++) {
+			if (taken[k] >= 0)
+				a->exp[taken[k]] = out[k];
+			else
+				exporter__free(out[k]);
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* The meter set of cfg, opened (created when missing) and locked. */
+static int open_meters(struct agent *a)
+{
+	const struct fe_config *c = &a->cfg;
+	int err;
+
+	a->m = meter__open(c->pin_path, c->kernel_max_flows,
+			   METER_F_CREATE |
+				   (c->precise_ts ? METER_F_PRECISE_TS : 0));
+	if (!a->m) {
+		err = -errno;
+		pr_warn("meter set %s: %s\n", c->pin_path, strerror(errno));
+		return err;
+	}
+	/* two drainers of one set would race each other's swaps */
+	err = meter__lock(a->m);
+	if (err) {
+		pr_warn("meter set %s: %s\n", c->pin_path,
+			err == -EWOULDBLOCK ? "another flowagent drains it "
+					      "(one agent per pin_path)"
+					    : strerror(-err));
+		return err;
+	}
+	if (meter__max_flows(a->m) != c->kernel_max_flows)
+		pr_info("reusing the pinned meter set %s with %u flows per map "
+			"(kernel_max_flows = %u applies to a new set)\n",
+			c->pin_path, meter__max_flows(a->m),
+			c->kernel_max_flows);
+	return 0;
+}
+
+int agent__start(struct agent *a, const struct fe_config *cfg,
+		 const char *cfg_path)
+{
+	struct flowcache_cfg fcc = cache_cfg(cfg);
+	int err;
+
+	memset(a, 0, sizeof(*a));
+	a->cfg = *cfg;
+	a->cfg_path = cfg_path;
+	a->host_ns = a->meter_ns = -1;
+	/* collectors are reached from the host's namespace, the meters live
+	 * in the configured one: remember both, sockets are made in the host's
+	 */
+	if (cfg->netns[0]) {
+		err = fe_netns_enter(cfg->netns, &a->host_ns);
+		if (err)
+			return err;
+		a->meter_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+	}
+	if (open_exporters(a, &a->cfg, a->exp))
+		return -EINVAL;
+	a->nexp = a->cfg.ncoll;
+	err = open_meters(a);
+	if (err)
+		return err;
+	a->fc = flowcache__new(&fcc);
+	if (!a->fc) {
+		err = -errno;
+		pr_warn("flow cache: %s\n", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+void agent__close(struct agent *a)
+{
+	for (int i = 0; i < a->nexp; i++)
+		exporter__free(a->exp[i]);
+	a->nexp = 0;
+	flowcache__free(a->fc);
+	a->fc = NULL;
+	meter__close(a->m);
+	a->m = NULL;
+	free(a->pend.p);
+	a->pend = (struct agent_pending){ 0 };
+	if (a->meter_ns >= 0)
+		close(a->meter_ns);
+	if (a->host_ns >= 0)
+		close(a->host_ns);
+	a->host_ns = a->meter_ns = -1;
+}
+
+void agent__sync_ifaces(struct agent *a)
+{
+	ifaces__sync(&a->ifs, a->m, a->fc, &a->cfg);
+}
+
+unsigned int agent__tick(struct agent *a)
+{
+	__u64 st[FE_STAT_MAX] = { 0 };
+	unsigned int interval = a->cfg.poll_interval_ms;
+
+	a->ticks++;
+	agent__sync_ifaces(a);
+	/* meters flowctl attached or detached meanwhile */
+	if (a->ticks % 10 == 0)
+		ifaces__refresh_ingress(&a->ifs, a->m, a->fc);
+	agent__drain(a);
+	flowcache__expire(a->fc, a->now_ms, agent_emit, a);
+	agent_send(a);
+	/* the flow map filled up: drain sooner until it stops */
+	if (!meter__stats(a->m, st) &&
+	    st[FE_STAT_OVERFLOW] != a->last_overflow) {
+		a->last_overflow = st[FE_STAT_OVERFLOW];
+		interval = interval / 4 > 10 ? interval / 4 : 10;
+		a->early_drains++;
+	}
+	return interval;
+}
+
+size_t agent__flush(struct agent *a,
+		    bool (*match)(void *mctx, const struct fe_conv *c),
+		    void *mctx)
+{
+	size_t n;
+
+	agent__drain(a);
+	n = flowcache__flush(a->fc, match, mctx, a->now_ms, agent_emit, a);
+	agent_send(a);
+	return n;
+}
+
+/* The parts of a new configuration that cannot change while running. */
+static bool reload_allowed(const struct agent *a, const struct fe_config *n)
+{
+	if (strcmp(n->pin_path, a->cfg.pin_path) ||
+	    strcmp(n->netns, a->cfg.netns)) {
+		pr_warn("reload refused: pin_path and netns need a restart\n");
+		return false;
+	}
+	return true;
+}
+
+void agent__reload(struct agent *a)
+{
+	struct fe_config *n = malloc(sizeof(*n));
+	struct exporter *exp[FE_MAX_COLLECTORS];
+	struct flowcache_cfg fcc;
+	char err[512];
+
+	if (!n)
+		return;
+	if (fe_config_load(a->cfg_path, n, err, sizeof(err))) {
+		pr_warn("reload refused, keeping the running configuration: "
+			"%s\n",
+			err);
+		goto out;
+	}
+	if (!reload_allowed(a, n))
+		goto out;
+	if (open_exporters(a, n, exp)) {
+		pr_warn("reload refused: collectors could not be opened\n");
+		goto out;
+	}
+	/* the old collectors get what is queued for them, then go */
+	for (int i = 0; i < a->nexp; i++)
+		exporter__free(a->exp[i]);
+	memcpy(a->exp, exp, sizeof(exp));
+	a->nexp = n->ncoll;
+	ifaces__reconfigure(&a->ifs, a->m, &a->cfg, n);
+	fcc = cache_cfg(n);
+	flowcache__set_cfg(a->fc, &fcc);
+	a->cfg = *n;
+	agent__sync_ifaces(a);
+	ifaces__refresh_ingress(&a->ifs, a->m, a->fc);
+	pr_info("configuration reloaded from %s\n", a->cfg_path);
+out:
+	free(n);
+}
+
+void agent__stop(struct agent *a)
+{
+	pr_info("stopping: draining and exporting every cached flow\n");
+	agent__drain(a);
+	flowcache__flush(a->fc, NULL, NULL, a->now_ms, agent_emit, a);
+	agent_send(a);
+}

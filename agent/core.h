@@ -1,0 +1,72 @@
+/* core.h - flowagent's core: one running agent (its meter set, flow cache,
+ * interfaces and collectors) and what is done to it: drain the meters into
+ * the cache, the poll tick, flush, reload, stop. The poll loop
+ * (flowagent.c) and the control socket (control.c) both call down into it;
+ * it calls neither.
+ */
+#ifndef FE_CORE_H
+#define FE_CORE_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "config.h"
+#include "exporter.h"
+#include "flowcache.h"
+#include "ifaces.h"
+#include "meter.h"
+
+/* Drained entries of one drain, waiting to be fed to the cache in the
+ * order of their first packet.
+ */
+struct agent_pending {
+	struct agent_obs *p; /* core.c */
+	size_t n, cap;
+};
+
+struct agent {
+	struct fe_config cfg;
+	const char *cfg_path;
+	struct meter *m;
+	struct flowcache *fc;
+	struct exporter *exp[FE_MAX_COLLECTORS];
+	int nexp;
+	struct ifaces ifs;
+	int host_ns, meter_ns; /* netns fds (-1: no netns configured) */
+	struct agent_pending pend;
+	uint64_t now_ms; /* UNIX ms of the current tick */
+	/* counters */
+	uint64_t ticks, drained, drain_errors, early_drains;
+	uint64_t last_overflow;
+	uint64_t overflow_dup; /* egress overflow packets the ingress counted */
+};
+
+/* Opens the collectors, switches to the configured netns, opens (creating
+ * when needed) and locks the meter set and makes the flow cache; takes a
+ * copy of cfg. Interfaces are attached by agent__sync_ifaces(). Returns 0
+ * or -errno with the reason logged; agent__close() undoes what was done.
+ */
+int agent__start(struct agent *a, const struct fe_config *cfg,
+		 const char *cfg_path);
+void agent__close(struct agent *a);
+/* Attaches the configured interfaces that are not (yet, or any more)
+ * metered; notices the ones that went away.
+ */
+void agent__sync_ifaces(struct agent *a);
+/* Drains the kernel maps into the cache. Returns entries or -errno. */
+int agent__drain(struct agent *a);
+/* One poll: interfaces, drain, expiry, exporters. Returns the ms until the
+ * next one (shorter while the flow map overflows).
+ */
+unsigned int agent__tick(struct agent *a);
+/* Drains, then exports (forced end) and removes the conversations match
+ * selects (NULL: all) and sends them. Returns how many it removed.
+ */
+size_t agent__flush(struct agent *a,
+		    bool (*match)(void *mctx, const struct fe_conv *c),
+		    void *mctx);
+/* Re-reads the configuration file; keeps the running one on any error. */
+void agent__reload(struct agent *a);
+/* Shutdown: everything counted so far goes out as forced end. */
+void agent__stop(struct agent *a);
+
+#endif

@@ -1,0 +1,159 @@
+/* hook.c - a meter set's hooks on the devices of the current netns: which
+ * meters a device gets (egress tc, ingress tc or XDP), removing them, and
+ * listing them. The hooks themselves are hook_tc.c's and hook_xdp.c's.
+ */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <linux/if_arp.h>
+#include "meter_int.h"
+#include "log.h"
+
+/* The parser assumes an Ethernet header: refuse L3 devices (WireGuard,
+ * tun, IP tunnels), whose packets it would misread. Asks the current
+ * netns, where ifname lives.
+ */
+static int check_ethernet(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("attach meters on %s: socket for the device type: "
+			"%s\n",
+			ifname, strerror(errno));
+		return err;
+	}
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	err = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : 0;
+	close(fd);
+	if (err) {
+		pr_warn("attach meters on %s: device type: %s\n", ifname,
+			strerror(-err));
+		return err;
+	}
+	if (ifr.ifr_hwaddr.sa_family == ARPHRD_ETHER ||
+	    ifr.ifr_hwaddr.sa_family == ARPHRD_LOOPBACK)
+		return 0;
+	pr_warn("attach meters on %s: not an Ethernet device (type %u); "
+		"flowexp meters Ethernet devices only\n",
+		ifname, ifr.ifr_hwaddr.sa_family);
+	return -EPFNOSUPPORT;
+}
+
+int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
+		  bool xdp_skb)
+{
+	int ifindex = if_nametoindex(ifname);
+	int err;
+
+	if (!ifindex) {
+		err = -errno;
+		pr_warn("attach meters on %s: %s\n", ifname, strerror(errno));
+		return err;
+	}
+	if (!m->maps_ok) {
+		pr_warn("attach meters on %s: the meter set %s is incomplete "
+			"or of another flowexp version\n",
+			ifname, m->pin);
+		return -EPROTO;
+	}
+	err = check_ethernet(ifname);
+	if (err)
+		return err;
+	err = hook_tc_attach(m, ifname, ifindex, true);
+	if (err)
+		return err;
+	switch (ing) {
+	case METER_INGRESS_KEEP:
+		return 0;
+	case METER_INGRESS_XDP:
+		hook_tc_detach(m, ifindex, false);
+		return hook_xdp_attach(m, ifname, ifindex, xdp_skb);
+	case METER_INGRESS_TC:
+		hook_xdp_detach(m, ifindex);
+		return hook_tc_attach(m, ifname, ifindex, false);
+	case METER_INGRESS_NONE:
+		/* egress only: an ingress meter left from an earlier mode
+		 * would count forwarded packets twice in the agent's view
+		 */
+		hook_tc_detach(m, ifindex, false);
+		return hook_xdp_detach(m, ifindex);
+	}
+	return 0;
+}
+
+int meter__detach(struct meter *m, const char *ifname, int ifindex)
+{
+	int err;
+
+	if (ifname) {
+		ifindex = if_nametoindex(ifname);
+		if (!ifindex) {
+			err = -errno;
+			pr_warn("detach meters from %s: %s\n", ifname,
+				strerror(errno));
+			return err;
+		}
+	}
+	hook_tc_detach(m, ifindex, true);
+	hook_tc_detach(m, ifindex, false);
+	err = hook_xdp_detach(m, ifindex);
+	if (err)
+		pr_warn("detach XDP meter from %s: %s\n",
+			ifname ? ifname : "device", strerror(-err));
+	return err;
+}
+
+int meter__attachments(struct meter *m, struct meter_attachment *out, int max)
+{
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int n = 0;
+
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index && n < max; i++) {
+		struct meter_attachment a = { .ifindex = i->if_index };
+		const char *eg = hook_tc_kind(m, a.ifindex, true);
+		const char *in = hook_tc_kind(m, a.ifindex, false);
+
+		snprintf(a.ifname, sizeof(a.ifname), "%s", i->if_name);
+		a.egress = eg != NULL;
+		a.ingress_tc = in != NULL;
+		a.tc_kind = in ? in : eg;
+		a.xdp_mode = hook_xdp_mode(m, a.ifindex);
+		a.ingress_xdp = a.xdp_mode != NULL;
+		if (a.egress || a.ingress_tc || a.ingress_xdp)
+			out[n++] = a;
+	}
+	if_freenameindex(ifs);
+	return n;
+}
+
+int meter__detach_all(struct meter *m)
+{
+	struct meter_attachment at[256];
+	int n, err = 0;
+
+	n = meter__attachments(m, at, 256);
+	for (int i = 0; i < n; i++)
+		if (meter__detach(m, NULL, at[i].ifindex))
+			err = -EIO;
+	/* links of devices that are gone, and of deleted netns */
+	hook_tc_sweep_links(m->pin, true);
+	return n < 0 ? n : err;
+}
+
+int meter__detach_links(const char *pin_path)
+{
+	hook_tc_sweep_links(pin_path ? pin_path : FE_DEFAULT_PIN_PATH, true);
+	return 0;
+}

@@ -1,0 +1,61 @@
+/* meter_int.h - what the meter files share (meter.c, hook.c, hook_tc.c,
+ * hook_xdp.c, drain.c): struct meter and the calls down into the set's
+ * internals and the hooks. Nothing outside these files includes it.
+ *
+ * The calls go one way: hook.c calls hook_tc.c and hook_xdp.c, and those
+ * and drain.c call meter.c; nothing calls back up.
+ */
+#ifndef FE_METER_INT_H
+#define FE_METER_INT_H
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+#include "meter.h"
+
+/* Entries per lookup-and-delete batch: the size of the drain buffers. */
+#define DRAIN_BATCH 512
+
+struct meter {
+	char pin[PATH_MAX];
+	int outer_fd, stats_fd;
+	int flows_fd[2], ovf_fd[2]; /* [0] = a, [1] = b */
+	uint32_t flows_id[2], ovf_id[2];
+	int prog_eg_fd, prog_in_fd, prog_xdp_fd;
+	uint32_t prog_eg_id, prog_in_id, prog_xdp_id;
+	unsigned int max_flows;
+	int ncpu;
+	struct fe_flow_key *keys; /* drain buffers */
+	struct fe_flow_val *vals;
+	int lock_fd; /* the pin directory, flock()ed by meter__lock() */
+	/* false: opened with METER_F_ANY_LAYOUT and the maps are missing or
+	 * of another layout; only the program ids (attach state) are usable
+	 */
+	bool maps_ok;
+	bool swept; /* defunct link pins dropped once (by the first attach) */
+};
+
+/* meter.c: the set's internals */
+/* The path of the pin name in the set's directory; -ENAMETOOLONG. */
+int meter_pin_name(const struct meter *m, const char *name, char *buf,
+		   size_t len);
+void meter_sleep_ms(long ms);
+
+/* hook_tc.c: the tc meters (TCX, else clsact) */
+int hook_tc_attach(struct meter *m, const char *ifname, int ifindex,
+		   bool egress);
+int hook_tc_detach(struct meter *m, int ifindex, bool egress);
+/* "tcx" or "clsact" when our meter is on that hook of the device, or NULL */
+const char *hook_tc_kind(struct meter *m, int ifindex, bool egress);
+void hook_tc_sweep_links(const char *dir, bool mine);
+
+/* hook_xdp.c: the XDP meter, alone or in libxdp's dispatcher */
+int hook_xdp_attach(struct meter *m, const char *ifname, int ifindex, bool skb);
+int hook_xdp_detach(struct meter *m, int ifindex);
+/* The mode our XDP meter is attached in on the device ("native", "skb",
+ * "hw", "dispatcher"), or NULL when it is not.
+ */
+const char *hook_xdp_mode(struct meter *m, int ifindex);
+
+#endif
