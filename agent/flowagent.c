@@ -61,9 +61,7 @@ static const struct opt_cmd agent_cmd = {
 		 "exit; HUP reloads the configuration, keeping the flow "
 		 "cache. See flowagent(8) and flowexp.ini(5).",
 	.version = VERSION,
-	.opts = agent_opts,
-	.defaults = &agent_defaults,
-	.size = sizeof(struct agent_args),
+	OPTS_TABLE(agent),
 };
 
 /* TERM, INT and HUP arrive through a signalfd: the loop sees them between

@@ -78,6 +78,13 @@ struct opt_cmd {
 	const struct opt_cmd *const *subcmds; /* NULL-terminated */
 };
 
+/* In an opt_cmd: the table, defaults and struct of the command, named by
+ * one prefix (p_opts, p_defaults, struct p_args).
+ */
+#define OPTS_TABLE(p)                                \
+	.opts = p##_opts, .defaults = &p##_defaults, \
+	.size = sizeof(struct p##_args)
+
 #define OPTS_DONE 1 /* --help or --version was served: exit 0 */
 
 /* Parses argv[1..argc-1] into cfg (a struct of c->size octets). Returns 0

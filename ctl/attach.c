@@ -81,26 +81,16 @@ static int attach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
-const struct ctl_command attach_command = {
-	.opts = {
-		.name = "flowctl attach",
-		.args = "DEV...",
-		.summary = "attach meters: --mode tc|xdp DEV...",
-		.doc = "Meters DEV's egress with tc (TCX when the kernel has "
-		       "it, else a clsact filter) and, with --mode, its "
-		       "ingress. Ethernet (and loopback) devices only: the "
-		       "meters parse an Ethernet header, so WireGuard, tun "
-		       "and IP tunnel devices are refused. Loads and pins the "
-		       "meter set under --pin-path on first use (concurrent "
-		       "attaches load it once). Attaching what is attached "
-		       "is a no-op.",
-		.opts = attach_opts,
-		.defaults = &attach_defaults,
-		.size = sizeof(struct attach_args),
-	},
-	.run = attach_run,
-	.netns = true,
-};
+CTL_COMMAND(attach, true, .args = "DEV...",
+	    .summary = "attach meters: --mode tc|xdp DEV...",
+	    .doc = "Meters DEV's egress with tc (TCX when the kernel has "
+		   "it, else a clsact filter) and, with --mode, its "
+		   "ingress. Ethernet (and loopback) devices only: the "
+		   "meters parse an Ethernet header, so WireGuard, tun "
+		   "and IP tunnel devices are refused. Loads and pins the "
+		   "meter set under --pin-path on first use (concurrent "
+		   "attaches load it once). Attaching what is attached "
+		   "is a no-op.");
 
 struct detach_args {
 	bool all;
@@ -148,21 +138,11 @@ static int detach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
-const struct ctl_command detach_command = {
-	.opts = {
-		.name = "flowctl detach",
-		.args = "[DEV...]",
-		.summary = "detach meters: DEV... | --all",
-		.doc = "Removes this meter set's tc and XDP programs from the "
-		       "devices (of the -n namespace); other filters and XDP "
-		       "programs stay, and a clsact qdisc flowexp created is "
-		       "removed when no filter is left on it. Works on a set "
-		       "of an incompatible flowexp version too (as does "
-		       "status), so that it can be removed.",
-		.opts = detach_opts,
-		.defaults = &detach_defaults,
-		.size = sizeof(struct detach_args),
-	},
-	.run = detach_run,
-	.netns = true,
-};
+CTL_COMMAND(detach, true, .args = "[DEV...]",
+	    .summary = "detach meters: DEV... | --all",
+	    .doc = "Removes this meter set's tc and XDP programs from the "
+		   "devices (of the -n namespace); other filters and XDP "
+		   "programs stay, and a clsact qdisc flowexp created is "
+		   "removed when no filter is left on it. Works on a set "
+		   "of an incompatible flowexp version too (as does "
+		   "status), so that it can be removed.");

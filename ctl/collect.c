@@ -288,18 +288,10 @@ static int collect_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	return ret;
 }
 
-const struct ctl_command collect_command = {
-	.opts = {
-		.name = "flowctl collect",
-		.summary = "a small IPFIX collector [-l ADDR:PORT] [--json]",
-		.doc = "Receives IPFIX over UDP and prints one line per data "
-		       "record.",
-		.notes = "Records go to stdout; \"listening on ADDR:PORT\", "
-			 "warnings (malformed messages, unknown templates, "
-			 "sequence gaps) and a summary to stderr.",
-		.opts = collect_opts,
-		.defaults = &collect_defaults,
-		.size = sizeof(struct collect_args),
-	},
-	.run = collect_run,
-};
+CTL_COMMAND(collect, false,
+	    .summary = "a small IPFIX collector [-l ADDR:PORT] [--json]",
+	    .doc = "Receives IPFIX over UDP and prints one line per data "
+		   "record.",
+	    .notes = "Records go to stdout; \"listening on ADDR:PORT\", "
+		     "warnings (malformed messages, unknown templates, "
+		     "sequence gaps) and a summary to stderr.");

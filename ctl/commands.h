@@ -22,6 +22,17 @@ struct ctl_command {
 	bool netns; /* runs in the -n namespace */
 };
 
+/* Defines p_command, "flowctl p", from p_run, p_opts, p_defaults and
+ * struct p_args; the rest (.summary, .doc, ...) as designated initializers
+ * of its struct opt_cmd.
+ */
+#define CTL_COMMAND(p, in_netns, ...)                                          \
+	const struct ctl_command p##_command = {                               \
+		.opts = { .name = "flowctl " #p, OPTS_TABLE(p), __VA_ARGS__ }, \
+		.run = p##_run,                                                \
+		.netns = in_netns,                                             \
+	}
+
 static inline const struct ctl_command *ctl_command_of(const struct opt_cmd *o)
 {
 	return (const struct ctl_command *)o;

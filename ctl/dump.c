@@ -142,26 +142,16 @@ static int dump_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	return dump_from_maps(ctx, &a, &f);
 }
 
-const struct ctl_command dump_command = {
-	.opts = {
-		.name = "flowctl dump",
-		.args = "[FILTER]",
-		.summary = "the live flow table [--by-ifindex] [--json]",
-		.doc = "Prints the live flow table. Without --by-ifindex one "
-		       "row per flow direction, summed over interfaces and "
-		       "observation directions (a forwarded packet metered at "
-		       "ingress and egress counts once; these rows show "
-		       "ifindex 0 and dir \"all\"). With flowagent running, "
-		       "rows come from its flow cache (whole flow lifetimes); "
-		       "else from the kernel maps (since the last drain).",
-		.notes = FILTER_WORDS,
-		.opts = dump_opts,
-		.defaults = &dump_defaults,
-		.size = sizeof(struct dump_args),
-	},
-	.run = dump_run,
-	.netns = true,
-};
+CTL_COMMAND(dump, true, .args = "[FILTER]",
+	    .summary = "the live flow table [--by-ifindex] [--json]",
+	    .doc = "Prints the live flow table. Without --by-ifindex one "
+		   "row per flow direction, summed over interfaces and "
+		   "observation directions (a forwarded packet metered at "
+		   "ingress and egress counts once; these rows show "
+		   "ifindex 0 and dir \"all\"). With flowagent running, "
+		   "rows come from its flow cache (whole flow lifetimes); "
+		   "else from the kernel maps (since the last drain).",
+	    .notes = FILTER_WORDS);
 
 static bool match_key(void *ctx, const struct fe_flow_key *k)
 {
@@ -218,22 +208,12 @@ static int flush_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-const struct ctl_command flush_command = {
-	.opts = {
-		.name = "flowctl flush",
-		.args = "[FILTER]",
-		.summary = "drop flows: --all | FILTER",
-		.doc = "Drops flows, given --all or a filter: from flowagent's "
-		       "cache (each exported first as a forced end) when an "
-		       "agent runs, else from the kernel maps.",
-		.notes = FILTER_WORDS,
-		.opts = flush_opts,
-		.defaults = &flush_defaults,
-		.size = sizeof(struct flush_args),
-	},
-	.run = flush_run,
-	.netns = true,
-};
+CTL_COMMAND(flush, true, .args = "[FILTER]",
+	    .summary = "drop flows: --all | FILTER",
+	    .doc = "Drops flows, given --all or a filter: from flowagent's "
+		   "cache (each exported first as a forced end) when an "
+		   "agent runs, else from the kernel maps.",
+	    .notes = FILTER_WORDS);
 
 struct stats_args {
 	bool json;
@@ -284,18 +264,8 @@ static int stats_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	return 0;
 }
 
-const struct ctl_command stats_command = {
-	.opts = {
-		.name = "flowctl stats",
-		.summary = "meter and exporter counters",
-		.doc = "Counters of the meters (packets, non_ip, malformed, "
-		       "fragments, overflow...) and the map fill, and when "
-		       "flowagent runs, of its cache and of each collector "
-		       "(messages, records, send errors, records not sent).",
-		.opts = stats_opts,
-		.defaults = &stats_defaults,
-		.size = sizeof(struct stats_args),
-	},
-	.run = stats_run,
-	.netns = true,
-};
+CTL_COMMAND(stats, true, .summary = "meter and exporter counters",
+	    .doc = "Counters of the meters (packets, non_ip, malformed, "
+		   "fragments, overflow...) and the map fill, and when "
+		   "flowagent runs, of its cache and of each collector "
+		   "(messages, records, send errors, records not sent).");

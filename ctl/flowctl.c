@@ -56,9 +56,7 @@ static const struct opt_cmd flowctl_cmd = {
 	.args = "COMMAND [ARGS]",
 	.doc = "The operator's tool of flowexp, the eBPF IPFIX flow exporter.",
 	.notes = "Exit status: 0 success, 1 failure, 2 usage error.",
-	.opts = flowctl_opts,
-	.defaults = &flowctl_defaults,
-	.size = sizeof(struct flowctl_args),
+	OPTS_TABLE(flowctl),
 	.stop_at_arg = true, /* a subcommand's options are its own */
 	.subcmds = flowctl_subcmds,
 };

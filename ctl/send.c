@@ -325,21 +325,13 @@ static int send_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	return ret;
 }
 
-const struct ctl_command send_command = {
-	.opts = {
-		.name = "flowctl send",
-		.summary = "an IPFIX test transmitter [-d ADDR:PORT] [-n COUNT]",
-		.doc = "Sends COUNT synthetic IPFIX flow records over UDP "
-		       "(templates first), for testing collector pipelines.",
-		.notes = "Record i (from 0): source 10.0.0.0+i+1 "
-			 "(2001:db8::i+1), destination 192.0.2.(i%254+1) "
-			 "(2001:db8:1::(i%254+1)); i%4 picks TCP/443, UDP/53, "
-			 "TCP/80 or ICMP echo; source port 1024+i%60000; "
-			 "packets i%100+1, octets packets*100+i; reverse "
-			 "packets i%50+1, octets packets*80.",
-		.opts = send_opts,
-		.defaults = &send_defaults,
-		.size = sizeof(struct send_args),
-	},
-	.run = send_run,
-};
+CTL_COMMAND(send, false,
+	    .summary = "an IPFIX test transmitter [-d ADDR:PORT] [-n COUNT]",
+	    .doc = "Sends COUNT synthetic IPFIX flow records over UDP "
+		   "(templates first), for testing collector pipelines.",
+	    .notes = "Record i (from 0): source 10.0.0.0+i+1 "
+		     "(2001:db8::i+1), destination 192.0.2.(i%254+1) "
+		     "(2001:db8:1::(i%254+1)); i%4 picks TCP/443, UDP/53, "
+		     "TCP/80 or ICMP echo; source port 1024+i%60000; "
+		     "packets i%100+1, octets packets*100+i; reverse "
+		     "packets i%50+1, octets packets*80.");

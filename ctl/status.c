@@ -134,17 +134,8 @@ static int status_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	return r;
 }
 
-const struct ctl_command status_command = {
-	.opts = {
-		.name = "flowctl status",
-		.summary = "devices, hooks, modes, program ids, map fill",
-		.doc = "Shows the meter set: the devices of the -n namespace "
-		       "it is attached to, hooks and modes, program and map "
-		       "ids, and how full the flow maps are.",
-		.opts = status_opts,
-		.defaults = &status_defaults,
-		.size = sizeof(struct status_args),
-	},
-	.run = status_run,
-	.netns = true,
-};
+CTL_COMMAND(status, true,
+	    .summary = "devices, hooks, modes, program ids, map fill",
+	    .doc = "Shows the meter set: the devices of the -n namespace "
+		   "it is attached to, hooks and modes, program and map "
+		   "ids, and how full the flow maps are.");
