@@ -10,16 +10,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <arpa/inet.h>
 #include <ini.h>
 #include "config.h"
 #include "ctlsock.h"
+#include "endpoint.h"
 #include "meter.h"
 #include "ie.h"
 #include "log.h"
@@ -439,137 +438,22 @@ static struct fe_collector_cfg *cur_coll(struct cfg_parser *p)
 	return &p->cfg->coll[p->cfg->ncoll - 1];
 }
 
-/* RFC 1123 host name: dot-separated labels of letters, digits and '-'. */
-static bool valid_hostname(const char *h)
-{
-	size_t len = strlen(h), lab = 0;
-	const char *s, *last = h;
-
-	if (!len || len > 253)
-		return false;
-	for (s = h; *s; s++) {
-		if (*s == '.') {
-			if (!lab || s[-1] == '-')
-				return false;
-			lab = 0;
-			last = s + 1;
-			continue;
-		}
-		if (!isalnum((unsigned char)*s) && *s != '-')
-			return false;
-		if (!lab && *s == '-')
-			return false;
-		if (++lab > 63)
-			return false;
-	}
-	if (lab && s[-1] == '-')
-		return false;
-	/* An all-numeric last label is a mistyped IPv4 address, not a name
-	 * (a top-level domain is never numeric).
-	 */
-	if (!*last)
-		return false;
-	for (s = last; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			return true;
-	return false;
-}
-
 static int coll_address(struct cfg_parser *p, const char *v)
 {
 	struct fe_collector_cfg *c = cur_coll(p);
-	const char *want = "expected host:port or [v6addr]:port";
-	struct addrinfo hints = { 0 }, *res = NULL;
-	char host[256], port[8];
-	const char *ps, *s;
-	bool v6 = false;
-	int err;
+	unsigned int flags = 0;
+	char msg[512];
 
-	if (!*v)
-		return key_fail(p, "empty value (%s)", want);
 	if (strlen(v) > CFG_MAX_VALUE)
 		return key_fail(p, "address is longer than %d characters",
 				CFG_MAX_VALUE);
-	if (v[0] == '[') {
-		const char *e = strchr(v, ']');
-
-		if (!e)
-			return key_fail(p, "'%s' lacks the closing ']' (%s)", v,
-					want);
-		if (e[1] != ':')
-			return key_fail(p, "'%s' lacks ':port' after ']' (%s)",
-					v, want);
-		snprintf(host, sizeof(host), "%.*s", (int)(e - v - 1), v + 1);
-		ps = e + 2;
-		v6 = true;
-	} else {
-		const char *c1 = strchr(v, ':'), *c2 = strrchr(v, ':');
-
-		if (!c1)
-			return key_fail(p, "'%s' lacks a port (%s)", v, want);
-		if (c1 != c2)
-			return key_fail(p,
-					"'%s': an IPv6 address needs brackets: "
-					"[v6addr]:port",
-					v);
-		snprintf(host, sizeof(host), "%.*s", (int)(c1 - v), v);
-		ps = c1 + 1;
-	}
-	if (!*host)
-		return key_fail(p, "'%s' lacks a host (%s)", v, want);
-	if (!*ps || strlen(ps) > 5)
-		goto bad_port;
-	for (s = ps; *s; s++)
-		if (!isdigit((unsigned char)*s))
-			goto bad_port;
-	if (atoi(ps) < 1 || atoi(ps) > 65535)
-		goto bad_port;
-	snprintf(port, sizeof(port), "%d", atoi(ps));
-
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_DGRAM;
-	hints.ai_flags = AI_NUMERICSERV;
-	if (v6) {
-		hints.ai_family = AF_INET6;
-		hints.ai_flags |= AI_NUMERICHOST;
-		if (getaddrinfo(host, port, &hints, &res))
-			return key_fail(
-				p, "'%s' is not an IPv6 address%s", host,
-				strchr(host, '%') ? " (or its scope is no "
-						    "interface here)"
-						  : "");
-	} else if (strspn(host, "0123456789.") == strlen(host)) {
-		/* dotted quads only: inet_aton's "10.1" would hide a typo */
-		struct sockaddr_in *sin = (struct sockaddr_in *)&c->addr;
-
-		memset(sin, 0, sizeof(*sin));
-		if (inet_pton(AF_INET, host, &sin->sin_addr) != 1)
-			return key_fail(p, "'%s' is not an IPv4 address", host);
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(atoi(port));
-		c->addrlen = sizeof(*sin);
-		goto out;
-	} else if (!valid_hostname(host)) {
-		return key_fail(p, "'%s' is not an IP address or a host name",
-				host);
-	} else if (p->flags & FE_CONFIG_NO_RESOLVE) {
-		c->addrlen = 0;
-		goto out;
-	} else {
-		err = getaddrinfo(host, port, &hints, &res);
-		if (err)
-			return key_fail(p, "cannot resolve '%s': %s", host,
-					gai_strerror(err));
-	}
-	memcpy(&c->addr, res->ai_addr, res->ai_addrlen);
-	c->addrlen = res->ai_addrlen;
-	freeaddrinfo(res);
-out:
+	if (p->flags & FE_CONFIG_NO_RESOLVE)
+		flags |= ENDPOINT_NO_RESOLVE;
+	if (endpoint_parse(v, 0, flags, &c->addr, &c->addrlen, msg,
+			   sizeof(msg)))
+		return key_fail(p, "%s", msg);
 	strcpy(c->address, v);
 	return 0;
-bad_port:
-	return key_fail(p, "'%s' has no valid port (%s, port 1..65535)", v,
-			want);
 }
 
 static int coll_transport(struct cfg_parser *p, const char *v)

@@ -1,16 +1,12 @@
 /* ipfix.c - the IPFIX encoder: family/biflow template derivation, record
  * encoding from struct fe_record, and the MTU-bounded message writer.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ie.h"
 #include "ipfix.h"
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 static const uint16_t ipfix_defaults[] = {
 	152, /* flowStartMilliseconds: nfdump reads only 152/153 as times */
@@ -543,87 +539,4 @@ void ipfix_writer__stats(const struct ipfix_writer *w,
 			 struct ipfix_writer_stats *s)
 {
 	*s = w->st;
-}
-
-int ipfix_parse_endpoint(const char *s, uint16_t default_port, bool passive,
-			 struct sockaddr_storage *ss, unsigned int *sslen,
-			 char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
-	char host[256], port[16];
-	const char *colon, *h = host;
-	unsigned long pn = default_port;
-	char *endp;
-	int ret;
-
-	if (!s || strlen(s) >= sizeof(host)) {
-		snprintf(err, errlen, "address '%s': empty or too long",
-			 s ? s : "");
-		return -EINVAL;
-	}
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || (rb[1] && rb[1] != ':')) {
-			snprintf(err, errlen,
-				 "address '%s': expected [IPv6]:PORT", s);
-			return -EINVAL;
-		}
-		snprintf(host, sizeof(host), "%.*s", (int)(rb - s - 1), s + 1);
-		colon = rb[1] ? rb + 1 : NULL;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)
-			colon = NULL; /* a bare IPv6 address */
-		snprintf(host, sizeof(host), "%.*s",
-			 colon ? (int)(colon - s) : (int)strlen(s), s);
-	}
-	if (colon) {
-		errno = 0;
-		pn = strtoul(colon + 1, &endp, 10);
-		if (!colon[1] || *endp || errno || pn > 65535) {
-			snprintf(err, errlen, "address '%s': bad port '%s'", s,
-				 colon + 1);
-			return -EINVAL;
-		}
-	}
-	snprintf(port, sizeof(port), "%lu", pn);
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	if (!host[0]) {
-		if (!passive) {
-			snprintf(err, errlen, "address '%s': no host", s);
-			return -EINVAL;
-		}
-		h = NULL;
-	}
-	ret = getaddrinfo(h, port, &hints, &ai);
-	if (ret) {
-		snprintf(err, errlen, "address '%s': %s", s, gai_strerror(ret));
-		return -EINVAL;
-	}
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*sslen = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
-}
-
-const char *ipfix_format_endpoint(const struct sockaddr *sa, char *buf,
-				  size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
-	} else {
-		snprintf(buf, len, "(family %u)", sa->sa_family);
-	}
-	return buf;
 }

@@ -14,6 +14,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "commands.h"
+#include "endpoint.h"
 #include "ipfix.h"
 #include "ipfix_decode.h"
 
@@ -180,8 +181,9 @@ int cmd_collect(int argc, char **argv)
 		collect_usage(stderr);
 		return 2;
 	}
-	if (ipfix_parse_endpoint(listen_addr, IPFIX_DEFAULT_PORT, true, &ss,
-				 &sslen, err, sizeof(err))) {
+	if (endpoint_parse(listen_addr, IPFIX_DEFAULT_PORT,
+			   ENDPOINT_PORT_OPTIONAL | ENDPOINT_PASSIVE, &ss,
+			   &sslen, err, sizeof(err))) {
 		fprintf(stderr, "flowctl collect: %s\n", err);
 		return 2;
 	}
@@ -210,8 +212,7 @@ int cmd_collect(int argc, char **argv)
 	alen = sizeof(ss);
 	getsockname(fd, (struct sockaddr *)&ss, &alen);
 	fprintf(stderr, "listening on %s\n",
-		ipfix_format_endpoint((struct sockaddr *)&ss, addr,
-				      sizeof(addr)));
+		endpoint_format((struct sockaddr *)&ss, addr, sizeof(addr)));
 
 	/* no SA_RESTART: a signal must interrupt poll() */
 	sigemptyset(&sa.sa_mask);
@@ -259,8 +260,7 @@ int cmd_collect(int argc, char **argv)
 			ret = 1;
 			break;
 		}
-		ipfix_format_endpoint((struct sockaddr *)&from, addr,
-				      sizeof(addr));
+		endpoint_format((struct sockaddr *)&from, addr, sizeof(addr));
 		r = ipfix_decoder__parse(dec, &from, flen, buf, n,
 					 collect_record, &c, &m, err,
 					 sizeof(err));

@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "commands.h"
+#include "endpoint.h"
 #include "ie.h"
 #include "ipfix.h"
 
@@ -311,12 +312,12 @@ int cmd_send(int argc, char **argv)
 		fprintf(stderr, "flowctl send: %s\n", err);
 		return 2;
 	}
-	if (ipfix_parse_endpoint(dest, IPFIX_DEFAULT_PORT, false, &ss, &sslen,
-				 err, sizeof(err))) {
+	if (endpoint_parse(dest, IPFIX_DEFAULT_PORT, ENDPOINT_PORT_OPTIONAL,
+			   &ss, &sslen, err, sizeof(err))) {
 		fprintf(stderr, "flowctl send: %s\n", err);
 		return 2;
 	}
-	ipfix_format_endpoint((struct sockaddr *)&ss, addr, sizeof(addr));
+	endpoint_format((struct sockaddr *)&ss, addr, sizeof(addr));
 
 	/* one socket for the whole run: collectors key exporters by port */
 	s.fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
