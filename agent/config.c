@@ -19,6 +19,7 @@
 #include "config.h"
 #include "ctlsock.h"
 #include "endpoint.h"
+#include "hint.h"
 #include "meter.h"
 #include "ie.h"
 #include "log.h"
@@ -118,41 +119,6 @@ static bool next_token(const char **s, char *tok, size_t cap, size_t *len)
 	snprintf(tok, cap, "%.*s", (int)(e - b), b);
 	*s = e;
 	return true;
-}
-
-/* Case-insensitive edit distance, for "did you mean" hints. */
-static int edit_distance(const char *a, const char *b)
-{
-	int prev[64], cur[64];
-	int la = strlen(a), lb = strlen(b), i, j;
-
-	if (la > 62 || lb > 62)
-		return 99;
-	for (j = 0; j <= lb; j++)
-		prev[j] = j;
-	for (i = 1; i <= la; i++) {
-		cur[0] = i;
-		for (j = 1; j <= lb; j++) {
-			int sub = prev[j - 1] +
-				  (tolower((unsigned char)a[i - 1]) !=
-				   tolower((unsigned char)b[j - 1]));
-			int del = prev[j] + 1, ins = cur[j - 1] + 1;
-
-			cur[j] = sub < del ? sub : del;
-			if (ins < cur[j])
-				cur[j] = ins;
-		}
-		memcpy(prev, cur, sizeof(int) * (lb + 1));
-	}
-	return prev[lb];
-}
-
-static bool close_enough(const char *typo, const char *name)
-{
-	int d = edit_distance(typo, name);
-	int len = strlen(name);
-
-	return d <= (len > 8 ? 3 : len > 3 ? 2 : 1);
 }
 
 /* Parses a decimal number in [min, max]; unit names the unit in errors. */
@@ -548,62 +514,14 @@ static int tmpl_id(struct cfg_parser *p, const char *v)
 	return 0;
 }
 
-/* Suggests the registry's name nearest to an unknown element name. */
-static const char *ie_suggest(const char *name)
-{
-	const struct ie_def *ie, *best = NULL;
-	int id, d, bestd = 4;
-
-	for (id = 1; id < 1024; id++) {
-		ie = ie_by_id(id);
-		if (!ie)
-			continue;
-		d = edit_distance(name, ie->name);
-		if (d < bestd) {
-			bestd = d;
-			best = ie;
-		}
-	}
-	return best ? best->name : NULL;
-}
-
+/* One line of the list; continuation lines append to it. */
 static int tmpl_fields(struct cfg_parser *p, const char *v)
 {
 	struct fe_template_cfg *t = cur_tmpl(p);
-	const struct ie_def *ie;
-	char tok[200];
-	size_t len;
-	int i;
+	char msg[512];
 
-	while (next_token(&v, tok, sizeof(tok), &len)) {
-		ie = len < sizeof(tok) ? ie_by_name(tok) : NULL;
-		if (!ie) {
-			const char *hint = ie_suggest(tok);
-
-			if (hint)
-				return key_fail(p,
-						"unknown information element "
-						"'%s' (did you mean '%s'?)",
-						tok, hint);
-			return key_fail(p,
-					"unknown information element '%s' "
-					"(IANA names, see docs/flowexp.ini.5)",
-					tok);
-		}
-		if (!ie->exportable)
-			return key_fail(p,
-					"information element '%s' is not "
-					"exported by flowexp",
-					ie->name);
-		for (i = 0; i < t->nies; i++)
-			if (t->ies[i] == ie->id)
-				return key_fail(p, "'%s' listed twice",
-						ie->name);
-		if (t->nies == FE_MAX_FIELDS)
-			return key_fail(p, "more than %d fields",
-					FE_MAX_FIELDS);
-		t->ies[t->nies++] = ie->id;
-	}
+	if (ie_parse_list(v, t->ies, FE_MAX_FIELDS, &t->nies, msg, sizeof(msg)))
+		return key_fail(p, "%s", msg);
 	return 0;
 }
 
@@ -800,7 +718,7 @@ static int section_open(struct cfg_parser *p, char *inner)
 		const char *hint = NULL;
 
 		for (i = 0; i < 3; i++)
-			if (close_enough(type, known[i]))
+			if (hint_close(type, known[i]))
 				hint = known[i];
 		if (hint)
 			return cfg_fail(
@@ -945,7 +863,7 @@ static int unknown_key(struct cfg_parser *p, const char *name)
 	for (i = 0; i < p->nkeys; i++) {
 		o += snprintf(o, known + sizeof(known) - o, "%s%s",
 			      i ? ", " : "", p->keys[i].name);
-		if (!hint && close_enough(name, p->keys[i].name))
+		if (!hint && hint_close(name, p->keys[i].name))
 			hint = p->keys[i].name;
 	}
 	if (hint)

@@ -169,38 +169,18 @@ static bool send_parse_ulong(const char *s, unsigned long max,
 /* Turns a list of names separated by spaces or commas into element ids. */
 static int send_parse_fields(const char *list, uint16_t *ies, int max, int *n)
 {
-	char *copy = strdup(list), *tok, *save = NULL;
-	int ret = 0;
+	char err[256];
 
-	if (!copy)
-		return -ENOMEM;
 	*n = 0;
-	for (tok = strtok_r(copy, " ,\t", &save); tok;
-	     tok = strtok_r(NULL, " ,\t", &save)) {
-		const struct ie_def *d = ie_by_name(tok);
-
-		if (!d) {
-			fprintf(stderr,
-				"flowctl send: unknown information element "
-				"'%s'\n",
-				tok);
-			ret = -EINVAL;
-			break;
-		}
-		if (*n >= max) {
-			fprintf(stderr, "flowctl send: more than %d fields\n",
-				max);
-			ret = -EINVAL;
-			break;
-		}
-		ies[(*n)++] = d->id;
+	if (ie_parse_list(list, ies, max, n, err, sizeof(err))) {
+		fprintf(stderr, "flowctl send: --fields: %s\n", err);
+		return -EINVAL;
 	}
-	free(copy);
-	if (!ret && !*n) {
+	if (!*n) {
 		fprintf(stderr, "flowctl send: --fields names no element\n");
-		ret = -EINVAL;
+		return -EINVAL;
 	}
-	return ret;
+	return 0;
 }
 
 #define BAD_ARG(name)                                                         \
