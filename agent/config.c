@@ -121,6 +121,27 @@ static bool next_token(const char **s, char *tok, size_t cap, size_t *len)
 	return true;
 }
 
+/* Appends sep and item to the string in buf (cap bytes) without ever
+ * writing past it; a list cut short ends in "...".
+ */
+static void cfg_append(char *buf, size_t cap, const char *sep, const char *item)
+{
+	static const char more[] = "...";
+	size_t len = strnlen(buf, cap), need = strlen(sep) + strlen(item);
+
+	if (len >= cap)
+		return; /* not a string: leave it alone */
+	/* room for this item and for a "..." that may follow it */
+	if (len + need + strlen(sep) + sizeof(more) <= cap) {
+		snprintf(buf + len, cap - len, "%s%s", sep, item);
+		return;
+	}
+	if (len >= sizeof(more) - 1 &&
+	    !strcmp(buf + len - (sizeof(more) - 1), more))
+		return; /* already cut short */
+	snprintf(buf + len, cap - len, "%s%s", sep, more);
+}
+
 /* Parses a decimal number in [min, max]; unit names the unit in errors. */
 static int parse_num(struct cfg_parser *p, const char *v,
 		     unsigned long long min, unsigned long long max,
@@ -853,7 +874,7 @@ static int check_value(struct cfg_parser *p, const char *v)
 
 static int unknown_key(struct cfg_parser *p, const char *name)
 {
-	char known[512] = "", *o = known;
+	char known[512] = "";
 	const char *hint = NULL;
 	int i;
 
@@ -861,8 +882,8 @@ static int unknown_key(struct cfg_parser *p, const char *name)
 		return cfg_fail(p, p->line, "%s missing key name before '='",
 				p->label);
 	for (i = 0; i < p->nkeys; i++) {
-		o += snprintf(o, known + sizeof(known) - o, "%s%s",
-			      i ? ", " : "", p->keys[i].name);
+		cfg_append(known, sizeof(known), i ? ", " : "",
+			   p->keys[i].name);
 		if (!hint && hint_close(name, p->keys[i].name))
 			hint = p->keys[i].name;
 	}
@@ -973,14 +994,14 @@ static int config_finish(struct cfg_parser *p)
 				c->tmpl = j;
 		/* "default" without a [template default] is the built-in */
 		if (c->tmpl < 0 && strcmp(want, "default")) {
-			char known[256] = "", *o = known;
+			char known[256] = "default";
 
 			for (j = 0; j < cfg->ntmpl; j++)
-				o += snprintf(o, known + sizeof(known) - o,
-					      ", %s", cfg->tmpl[j].name);
+				cfg_append(known, sizeof(known), ", ",
+					   cfg->tmpl[j].name);
 			return cfg_fail(p, p->coll_tmpl_line[i],
 					"[collector %s] template '%s' is not "
-					"defined (known: default%s)",
+					"defined (known: %s)",
 					c->name, want, known);
 		}
 	}

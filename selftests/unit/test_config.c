@@ -580,6 +580,44 @@ static void test_too_many(void **state)
 	assert_non_null(strstr(err, "more than 64 interfaces"));
 }
 
+/* 32 templates with 63-character names and a collector naming a missing
+ * one: the "known: ..." hint of the error once overran a 256-byte stack
+ * buffer (issue 10 item 6). The error is reported, bounded by err.
+ */
+static void test_missing_template_long_names(void **state)
+{
+	static const char name61[] = "ttttttttttttttttttttttttttttttttttttttttt"
+				     "ttttttttttttttttttttt";
+	static char text[16384];
+	static const size_t errlens[] = { sizeof(err), 512, 64, 1 };
+	struct fe_config cfg;
+	char *o = text;
+	size_t i;
+
+	o += sprintf(o, "[collector main]\naddress = 127.0.0.1:4739\n"
+			"template = nope\n");
+	for (i = 0; i < FE_MAX_TEMPLATES; i++)
+		o += sprintf(o,
+			     "[template %.61s%02zu]\nid = %zu\nfields = "
+			     "ipVersion\n",
+			     name61, i, 256 + 2 * i);
+	for (i = 0; i < sizeof(errlens) / sizeof(errlens[0]); i++) {
+		memset(err, 'x', sizeof(err));
+		assert_int_equal(fe_config_parse_string("t.ini", text, &cfg,
+							err, errlens[i]),
+				 -EINVAL);
+		assert_non_null(memchr(err, '\0', errlens[i]));
+		assert_true(errlens[i] == sizeof(err) ||
+			    err[errlens[i]] == 'x');
+	}
+	assert_int_equal(parse(text, &cfg), -EINVAL);
+	assert_non_null(strstr(err, "t.ini:3: [collector main] template "
+				    "'nope' is not defined (known: default, "
+				    "ttttt"));
+	/* a list that does not fit says so */
+	assert_non_null(strstr(err, ", ...)"));
+}
+
 static void test_load_errors(void **state)
 {
 	char path[] = "/tmp/fe-test-config-XXXXXX";
@@ -675,6 +713,7 @@ int main(void)
 		cmocka_unit_test(test_crlf_and_bom),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_missing_template_long_names),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_error_names_file),
 		cmocka_unit_test(test_print_roundtrip),
