@@ -4,7 +4,9 @@
  * inih through its own line reader: the reader numbers the lines, opens
  * and closes sections, strips inline comments the same way on every line
  * and tells the handler whether it is looking at a continuation line.
- * Parsing stops at the first error, which names its file and line.
+ * Lines may be of any length (inih's own buffer holds 199 characters: see
+ * struct cfg_parser). Parsing stops at the first error, which names its
+ * file and line.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -26,11 +28,11 @@
 
 #define CFG_MAX_FILE (1 << 20)
 #define CFG_MAX_KEYS 16
-/* values fe_config_print() writes must fit inih's 199-character line */
+/* Addresses and paths longer than this are refused (docs/flowexp.ini.5). */
 #define CFG_MAX_VALUE 180
 
 enum cfg_sect { SECT_NONE, SECT_AGENT, SECT_COLLECTOR, SECT_TEMPLATE };
-enum cfg_line { LINE_OTHER, LINE_KEY, LINE_CONT };
+enum cfg_line { LINE_OTHER, LINE_SECTION, LINE_KEY, LINE_CONT };
 
 struct cfg_parser;
 
@@ -41,6 +43,11 @@ struct cfg_key {
 	bool list;
 };
 
+/* State of one parse. buf holds the current line, which the reader owns:
+ * lines of any length, while inih's own buffer holds 199 characters. For
+ * a line longer than that (long_kv), the reader splits the key and value
+ * itself (lname, lvalue point into buf) and inih sees a short stand-in.
+ */
 struct cfg_parser {
 	const char *file;
 	unsigned int flags;
@@ -48,12 +55,18 @@ struct cfg_parser {
 	char *err;
 	size_t errlen;
 	bool failed;
+	int error; /* -errno of the failure */
 
 	const char *pos; /* next line of the text */
 	int line;	 /* current line, 1-based */
 	enum cfg_line kind;
 	bool have_key; /* a key line was seen in this section: indented
 			* lines continue it */
+	char *buf;
+	size_t cap;
+	char *start; /* the line's text after BOM and indentation, in buf */
+	bool long_kv;
+	const char *lname, *lvalue;
 
 	enum cfg_sect sect;
 	int sect_line;
@@ -79,6 +92,7 @@ cfg_fail(struct cfg_parser *p, int line, const char *fmt, ...)
 	if (p->failed)
 		return -EINVAL;
 	p->failed = true;
+	p->error = -EINVAL;
 	if (!p->errlen)
 		return -EINVAL;
 	n = snprintf(p->err, p->errlen, "%s:%d: ", p->file, line);
@@ -757,6 +771,21 @@ static int section_open(struct cfg_parser *p, char *inner)
 
 /* --- the line reader and the handler ------------------------------------ */
 
+static char *skip_space(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	return s;
+}
+
+static void trim_end(char *s)
+{
+	char *e = s + strlen(s);
+
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+}
+
 /* Classifies the line in buf exactly as inih 55 will (continuation if
  * indented after a key of this section, comment, section, key) and opens
  * sections. Returns 0 or -EINVAL.
@@ -767,26 +796,24 @@ static int classify(struct cfg_parser *p, char *buf)
 
 	if (p->line == 1 && !strncmp(s, "\xEF\xBB\xBF", 3))
 		s += 3;
-	while (isspace((unsigned char)*s))
-		s++;
+	s = skip_space(s);
+	p->start = s;
 	p->kind = LINE_OTHER;
 	if (!*s || *s == ';' || *s == '#')
 		return 0;
 	if (p->have_key && s > buf) {
 		/* inih would append these to the previous key: say why */
 		if (*s == '[' || strchr(s, '='))
-			return cfg_fail(
-				p, p->line,
-				"indented '%s' continues the previous "
-				"key; only continuation lines of a list "
-				"may be indented",
-				s);
+			return cfg_fail(p, p->line,
+					"indented '%s' continues the previous "
+					"key; only continuation lines of a "
+					"list may be indented",
+					s);
 		p->kind = LINE_CONT;
 		return 0;
 	}
 	if (*s == '[') {
-		char inner[256];
-
+		p->kind = LINE_SECTION;
 		e = strchr(s, ']');
 		if (!e)
 			return cfg_fail(p, p->line,
@@ -797,8 +824,8 @@ static int classify(struct cfg_parser *p, char *buf)
 					e + 1);
 		if (p->sect != SECT_NONE && section_close(p))
 			return -EINVAL;
-		snprintf(inner, sizeof(inner), "%.*s", (int)(e - s - 1), s + 1);
-		return section_open(p, inner);
+		*e = '\0';
+		return section_open(p, s + 1);
 	}
 	if (!strpbrk(s, "=:"))
 		return cfg_fail(p, p->line,
@@ -810,45 +837,92 @@ static int classify(struct cfg_parser *p, char *buf)
 	return 0;
 }
 
-/* ini_reader: hands inih the next line with its inline comment (';' after
- * whitespace) and trailing whitespace removed; NULL at the end or once an
- * error was found, which stops inih.
+/* Copies the next line of the text into p->buf without its inline comment
+ * (';' after whitespace) and trailing whitespace. 0 or -ENOMEM.
  */
-static char *cfg_reader(char *str, int num, void *stream)
+static int next_line(struct cfg_parser *p)
 {
-	struct cfg_parser *p = stream;
-	const char *nl;
-	size_t len;
+	const char *nl = strchr(p->pos, '\n');
+	size_t len = nl ? (size_t)(nl - p->pos) : strlen(p->pos);
 	char *s;
 
-	if (p->failed || !*p->pos)
-		return NULL;
-	nl = strchr(p->pos, '\n');
-	len = nl ? (size_t)(nl - p->pos) : strlen(p->pos);
 	p->line++;
-	if (len >= (size_t)num) {
-		cfg_fail(p, p->line,
-			 "line longer than %d characters (continue long lists "
-			 "on indented lines)",
-			 num - 1);
-		return NULL;
+	if (len >= p->cap) {
+		s = realloc(p->buf, len + 1);
+		if (!s) {
+			cfg_fail(p, p->line, "%s", strerror(ENOMEM));
+			p->error = -ENOMEM;
+			return -ENOMEM;
+		}
+		p->buf = s;
+		p->cap = len + 1;
 	}
-	memcpy(str, p->pos, len);
-	str[len] = '\0';
+	memcpy(p->buf, p->pos, len);
+	p->buf[len] = '\0';
 	p->pos += nl ? len + 1 : len;
 
-	for (s = str + 1; *s; s++) {
-		if (*s == ';' && isspace((unsigned char)s[-1])) {
+	for (s = p->buf; *s; s++) {
+		if (s > p->buf && *s == ';' && isspace((unsigned char)s[-1])) {
 			*s = '\0';
 			break;
 		}
 	}
-	for (s = str + strlen(str); s > str && isspace((unsigned char)s[-1]);
-	     s--)
-		s[-1] = '\0';
-	if (classify(p, str))
+	trim_end(p->buf);
+	return 0;
+}
+
+/* A line too long for inih: splits a key line as inih would (at the first
+ * '=' or ':', both sides trimmed) for the handler, and hands inih a short
+ * line of the same kind.
+ */
+static char *long_line(struct cfg_parser *p, char *str, int num)
+{
+	static const char *const standin[] = {
+		[LINE_OTHER] = ";",
+		[LINE_SECTION] = "[s]",
+		[LINE_KEY] = "k=",
+		[LINE_CONT] = " k",
+	};
+	char *eq;
+
+	if (num < 4) { /* inih's is 200 bytes */
+		cfg_fail(p, p->line, "inih's line buffer holds %d bytes", num);
 		return NULL;
+	}
+	p->long_kv = true;
+	p->lname = "";
+	p->lvalue = p->start;
+	if (p->kind == LINE_KEY) {
+		eq = strpbrk(p->start, "=:");
+		*eq = '\0';
+		trim_end(p->start);
+		p->lname = p->start;
+		p->lvalue = skip_space(eq + 1);
+	}
+	strcpy(str, standin[p->kind]);
 	return str;
+}
+
+/* ini_reader: hands inih the next line; NULL at the end or once an error
+ * was found, which stops inih.
+ */
+static char *cfg_reader(char *str, int num, void *stream)
+{
+	struct cfg_parser *p = stream;
+	size_t len;
+
+	if (p->failed || !*p->pos)
+		return NULL;
+	if (next_line(p))
+		return NULL;
+	len = strlen(p->buf);
+	p->long_kv = false;
+	if (len < (size_t)num)
+		memcpy(str, p->buf, len + 1);
+	/* classify() cuts section headers up in p->buf: str is a copy */
+	if (classify(p, p->buf))
+		return NULL;
+	return len < (size_t)num ? str : long_line(p, str, num);
 }
 
 static int check_value(struct cfg_parser *p, const char *v)
@@ -966,6 +1040,10 @@ static int cfg_handler(void *user, const char *section, const char *name,
 
 	if (p->failed)
 		return 0;
+	if (p->long_kv) {
+		name = p->lname;
+		value = p->lvalue;
+	}
 	return cfg_key_value(p, name, value) == 0;
 }
 
@@ -1057,7 +1135,8 @@ int fe_config_parse(const char *name, const char *text, unsigned int flags,
 		cfg_fail(p, p->line, "inih failed (%d)", ret);
 	if (!p->failed)
 		config_finish(p);
-	ret = p->failed ? -EINVAL : 0;
+	ret = p->failed ? p->error : 0;
+	free(p->buf);
 	free(p);
 	return ret;
 }
