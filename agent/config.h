@@ -1,5 +1,6 @@
 /* config.h - flowagent's configuration: the INI file (docs/flowexp.ini.5)
- * parsed and validated into one plain struct with fixed-size arrays.
+ * parsed and validated into one plain struct with fixed-size arrays
+ * (agent/config_read.c and the other config_*.c files behind it).
  */
 #ifndef FE_CONFIG_H
 #define FE_CONFIG_H
