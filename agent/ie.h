@@ -41,8 +41,8 @@ struct ie_def {
 const struct ie_def *ie_by_name(const char *name);
 const struct ie_def *ie_by_id(uint16_t id);
 
-/* The i-th registry entry (0-based, by id), NULL past the end: for listing
- * every element (flowctl help, tests). */
+/* The i-th registry entry (0-based, by id), NULL past the end: for walking
+ * the whole registry (the unit and fuzz tests do). */
 const struct ie_def *ie_at(int i);
 
 /* The element that says what id says for family (4 or 6): maps the
