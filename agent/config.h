@@ -1,5 +1,6 @@
 /* config.h - flowagent's configuration: the INI file (docs/flowexp.ini.5)
- * parsed and validated into one plain struct with fixed-size arrays.
+ * parsed and validated into one plain struct with fixed-size arrays
+ * (agent/config_read.c and the other config_*.c files behind it).
  */
 #ifndef FE_CONFIG_H
 #define FE_CONFIG_H
@@ -15,7 +16,6 @@
 #define FE_MAX_FIELDS 64
 
 #define FE_DEFAULT_CONFIG "/etc/flowexp.ini"
-#define FE_IPFIX_PORT 4739
 
 enum fe_ingress { FE_INGRESS_OFF, FE_INGRESS_XDP, FE_INGRESS_TC };
 enum fe_transport { FE_TRANSPORT_UDP, FE_TRANSPORT_TCP };
@@ -87,7 +87,8 @@ int fe_config_parse(const char *name, const char *text, unsigned int flags,
 		    struct fe_config *cfg, char *err, size_t errlen);
 
 /* Writes cfg as an INI file that parses back to the same configuration
- * (what `flowagent --check` prints). Returns 0 or -errno.
+ * (the round trip the unit and fuzz tests check; `flowagent --check`
+ * prints only a one-line summary). Returns 0 or -errno.
  */
 int fe_config_print(FILE *f, const struct fe_config *cfg);
 

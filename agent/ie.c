@@ -1,9 +1,13 @@
 /* ie.c - the IPFIX information element registry: IANA names, ids, types and
  * the two flowexp properties (reversible per RFC 5103, exportable from a
- * struct fe_record).
+ * struct fe_record), and the parser of element name lists.
  */
+#include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <string.h>
 #include <strings.h>
+#include "hint.h"
 #include "ie.h"
 
 #define R true	/* reversible */
@@ -398,4 +402,83 @@ uint16_t ie_for_family(uint16_t id, int family)
 	if (family == 6 && ie_v4_only(id))
 		return 0;
 	return id;
+}
+
+/* The registry's name nearest to an unknown element name, if near. */
+static const char *ie_suggest(const char *name)
+{
+	const struct ie_def *best = NULL;
+	int d, bestd = 4;
+	size_t i;
+
+	for (i = 0; i < IE_COUNT; i++) {
+		d = hint_distance(name, ie_table[i].name);
+		if (d < bestd) {
+			bestd = d;
+			best = &ie_table[i];
+		}
+	}
+	return best ? best->name : NULL;
+}
+
+/* The element a name of len characters at s names, with the error. */
+static const struct ie_def *ie_list_lookup(const char *s, size_t len, char *err,
+					   size_t errlen)
+{
+	const struct ie_def *ie = NULL;
+	const char *hint = NULL;
+	char name[64];
+
+	/* no element has a longer name, nor does a near miss */
+	if (len < sizeof(name)) {
+		memcpy(name, s, len);
+		name[len] = '\0';
+		ie = ie_by_name(name);
+		if (!ie)
+			hint = ie_suggest(name);
+	}
+	if (ie && !ie->exportable)
+		snprintf(err, errlen,
+			 "information element '%s' is not exported by flowexp",
+			 ie->name);
+	else if (!ie && hint)
+		snprintf(err, errlen,
+			 "unknown information element '%.*s' (did you mean "
+			 "'%s'?)",
+			 (int)len, s, hint);
+	else if (!ie)
+		snprintf(err, errlen,
+			 "unknown information element '%.*s' (IANA names, see "
+			 "docs/flowexp.ini.5)",
+			 (int)len, s);
+	return ie && ie->exportable ? ie : NULL;
+}
+
+int ie_parse_list(const char *list, uint16_t *ies, int max, int *n, char *err,
+		  size_t errlen)
+{
+	static const char sep[] = " \t\n\v\f\r,";
+	const struct ie_def *ie;
+	const char *s = list;
+	size_t len;
+	int i;
+
+	for (s += strspn(s, sep); *s; s += len, s += strspn(s, sep)) {
+		len = strcspn(s, sep);
+		ie = ie_list_lookup(s, len, err, errlen);
+		if (!ie)
+			return -EINVAL;
+		for (i = 0; i < *n && ies[i] != ie->id; i++)
+			;
+		if (i < *n) {
+			snprintf(err, errlen, "'%s' listed twice", ie->name);
+			return -EINVAL;
+		}
+		if (*n >= max) {
+			snprintf(err, errlen, "more than %d fields", max);
+			return -EINVAL;
+		}
+		ies[(*n)++] = ie->id;
+	}
+	return 0;
 }

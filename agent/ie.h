@@ -2,6 +2,7 @@
 #ifndef FE_IE_H
 #define FE_IE_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define IPFIX_PEN_REVERSE 29305 /* RFC 5103 reverse information elements */
@@ -40,8 +41,8 @@ struct ie_def {
 const struct ie_def *ie_by_name(const char *name);
 const struct ie_def *ie_by_id(uint16_t id);
 
-/* The i-th registry entry (0-based, by id), NULL past the end: for listing
- * every element (flowctl help, tests). */
+/* The i-th registry entry (0-based, by id), NULL past the end: for walking
+ * the whole registry (the unit and fuzz tests do). */
 const struct ie_def *ie_at(int i);
 
 /* The element that says what id says for family (4 or 6): maps the
@@ -49,5 +50,16 @@ const struct ie_def *ie_at(int i);
  * for an element meaningless in that family (flowLabelIPv6 in IPv4). Other
  * ids are returned unchanged. */
 uint16_t ie_for_family(uint16_t id, int family);
+
+/* Parses a list of element names separated by whitespace or commas (a
+ * template's "fields =", flowctl send --fields) and appends their ids to
+ * ies[*n], ies[*n + 1], ... up to max. Every element must be exportable
+ * and listed once, counting the ids already in ies[0..*n-1], so that a
+ * list continued over several lines is checked as one. Returns 0, or
+ * -EINVAL with the reason in err ("unknown information element 'x' (did
+ * you mean 'y'?)"); *n counts the ids appended before an error.
+ */
+int ie_parse_list(const char *list, uint16_t *ies, int max, int *n, char *err,
+		  size_t errlen);
 
 #endif

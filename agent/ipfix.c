@@ -1,16 +1,12 @@
 /* ipfix.c - the IPFIX encoder: family/biflow template derivation, record
  * encoding from struct fe_record, and the MTU-bounded message writer.
  */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "ie.h"
 #include "ipfix.h"
-#include <netinet/in.h>
-#include <sys/socket.h>
 
 static const uint16_t ipfix_defaults[] = {
 	152, /* flowStartMilliseconds: nfdump reads only 152/153 as times */
@@ -185,134 +181,122 @@ static uint64_t ntp_time(uint64_t ms, bool micro)
 	return sec << 32 | frac;
 }
 
+/* flowDurationMilliseconds (or Microseconds), capped at 32 bits. */
+static uint64_t ipfix_duration(const struct fe_rec_dir *d, bool micro)
+{
+	uint64_t v = d->end_ms > d->start_ms ? d->end_ms - d->start_ms : 0;
+
+	if (micro)
+		v *= 1000;
+	return v > UINT32_MAX ? UINT32_MAX : v;
+}
+
+/* The value of a fixed-size numeric element: d is the direction (fwd, or
+ * rev for a reverse element); 0 for an element flowexp does not fill.
+ */
+static uint64_t ipfix_field_value(uint16_t id, const struct fe_record *r,
+				  const struct fe_rec_dir *d, uint32_t domain)
+{
+	switch (id) {
+	case 1: /* octetDeltaCount */
+		return d->octets;
+	case 2:
+		return d->packets;
+	case 4: /* protocolIdentifier */
+		return r->proto;
+	case 5: /* ipClassOfService */
+		return d->tos;
+	case 6:
+		return d->tcp_flags;
+	case 7: /* sourceTransportPort */
+		return r->sport;
+	case 11:
+		return r->dport;
+	case 10: /* ingressInterface */
+		return d->in_if;
+	case 14:
+		return d->out_if;
+	case 31: /* flowLabelIPv6 */
+		return d->flow_label;
+	case 32: /* icmpTypeCodeIPv4 */
+	case 139:
+		return d->icmp_type_code;
+	case 176: /* icmpTypeIPv4 */
+	case 178:
+		return d->icmp_type_code >> 8;
+	case 177: /* icmpCodeIPv4 */
+	case 179:
+		return d->icmp_type_code & 0xff;
+	case 52: /* minimumTTL */
+		return d->ttl_min;
+	case 53:
+		return d->ttl_max;
+	case 58: /* vlanId */
+	case 243:
+		return r->vlan;
+	case 60: /* ipVersion */
+		return r->family;
+	case 61: /* flowDirection */
+		return d->flow_dir;
+	case 136: /* flowEndReason */
+		return r->end_reason;
+	case 239: /* biflowDirection */
+		return r->biflow_dir;
+	case 149: /* observationDomainId */
+		return domain;
+	case 150: /* flowStartSeconds */
+		return d->start_ms / 1000;
+	case 151:
+		return d->end_ms / 1000;
+	case 152: /* flowStartMilliseconds */
+		return d->start_ms;
+	case 153:
+		return d->end_ms;
+	case 154: /* flowStartMicroseconds */
+	case 155:
+		return ntp_time(id == 154 ? d->start_ms : d->end_ms, true);
+	case 156: /* flowStartNanoseconds */
+	case 157:
+		return ntp_time(id == 156 ? d->start_ms : d->end_ms, false);
+	case 161: /* flowDurationMilliseconds */
+	case 162:
+		return ipfix_duration(d, id == 162);
+	case 195: /* ipDiffServCodePoint */
+		return d->tos >> 2;
+	case 196: /* ipPrecedence */
+		return d->tos >> 5;
+	}
+	return 0;
+}
+
+/* sourceIPv4Address, destinationIPv4Address and their IPv6 twins. */
+static bool ipfix_encode_address(uint8_t *p, const struct ipfix_field *f,
+				 const struct fe_record *r)
+{
+	const uint8_t *a;
+	size_t n = f->len < 16 ? f->len : 16;
+
+	if (f->id != 8 && f->id != 12 && f->id != 27 && f->id != 28)
+		return false;
+	a = f->id == 8 || f->id == 27 ? r->src : r->dst;
+	memset(p, 0, f->len);
+	memcpy(p, a, n);
+	return true;
+}
+
 void ipfix_encode_field(uint8_t *p, const struct ipfix_field *f,
 			const struct fe_record *r, uint32_t domain)
 {
 	const struct fe_rec_dir *d =
 		f->pen == IPFIX_PEN_REVERSE ? &r->rev : &r->fwd;
-	uint64_t v = 0;
 
 	if (f->pen && f->pen != IPFIX_PEN_REVERSE) {
 		memset(p, 0, f->len);
 		return;
 	}
-	switch (f->id) {
-	case 8: /* sourceIPv4Address */
-	case 12:
-	case 27: /* sourceIPv6Address */
-	case 28: {
-		const uint8_t *a = f->id == 8 || f->id == 27 ? r->src : r->dst;
-		size_t n = f->len < 16 ? f->len : 16;
-
-		memset(p, 0, f->len);
-		memcpy(p, a, n);
+	if (ipfix_encode_address(p, f, r))
 		return;
-	}
-	case 1:
-		v = d->octets;
-		break;
-	case 2:
-		v = d->packets;
-		break;
-	case 4:
-		v = r->proto;
-		break;
-	case 5:
-		v = d->tos;
-		break;
-	case 6:
-		v = d->tcp_flags;
-		break;
-	case 7:
-		v = r->sport;
-		break;
-	case 11:
-		v = r->dport;
-		break;
-	case 10:
-		v = d->in_if;
-		break;
-	case 14:
-		v = d->out_if;
-		break;
-	case 31:
-		v = d->flow_label;
-		break;
-	case 32:
-	case 139:
-		v = d->icmp_type_code;
-		break;
-	case 176:
-	case 178:
-		v = d->icmp_type_code >> 8;
-		break;
-	case 177:
-	case 179:
-		v = d->icmp_type_code & 0xff;
-		break;
-	case 52:
-		v = d->ttl_min;
-		break;
-	case 53:
-		v = d->ttl_max;
-		break;
-	case 58:
-	case 243:
-		v = r->vlan;
-		break;
-	case 60:
-		v = r->family;
-		break;
-	case 61:
-		v = d->flow_dir;
-		break;
-	case 136:
-		v = r->end_reason;
-		break;
-	case 239:
-		v = r->biflow_dir;
-		break;
-	case 149:
-		v = domain;
-		break;
-	case 150:
-		v = d->start_ms / 1000;
-		break;
-	case 151:
-		v = d->end_ms / 1000;
-		break;
-	case 152:
-		v = d->start_ms;
-		break;
-	case 153:
-		v = d->end_ms;
-		break;
-	case 154:
-	case 155:
-		v = ntp_time(f->id == 154 ? d->start_ms : d->end_ms, true);
-		break;
-	case 156:
-	case 157:
-		v = ntp_time(f->id == 156 ? d->start_ms : d->end_ms, false);
-		break;
-	case 161:
-	case 162:
-		v = d->end_ms > d->start_ms ? d->end_ms - d->start_ms : 0;
-		if (f->id == 162)
-			v *= 1000;
-		if (v > UINT32_MAX)
-			v = UINT32_MAX;
-		break;
-	case 195:
-		v = d->tos >> 2;
-		break;
-	case 196:
-		v = d->tos >> 5;
-		break;
-	default:
-		break;
-	}
-	put_uint(p, f->len, v);
+	put_uint(p, f->len, ipfix_field_value(f->id, r, d, domain));
 }
 
 /* Invariant: len is 0 (no message pending) or at least the header; set_off
@@ -555,87 +539,4 @@ void ipfix_writer__stats(const struct ipfix_writer *w,
 			 struct ipfix_writer_stats *s)
 {
 	*s = w->st;
-}
-
-int ipfix_parse_endpoint(const char *s, uint16_t default_port, bool passive,
-			 struct sockaddr_storage *ss, unsigned int *sslen,
-			 char *err, size_t errlen)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM }, *ai;
-	char host[256], port[16];
-	const char *colon, *h = host;
-	unsigned long pn = default_port;
-	char *endp;
-	int ret;
-
-	if (!s || strlen(s) >= sizeof(host)) {
-		snprintf(err, errlen, "address '%s': empty or too long",
-			 s ? s : "");
-		return -EINVAL;
-	}
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-
-		if (!rb || (rb[1] && rb[1] != ':')) {
-			snprintf(err, errlen,
-				 "address '%s': expected [IPv6]:PORT", s);
-			return -EINVAL;
-		}
-		snprintf(host, sizeof(host), "%.*s", (int)(rb - s - 1), s + 1);
-		colon = rb[1] ? rb + 1 : NULL;
-	} else {
-		colon = strrchr(s, ':');
-		if (colon && strchr(s, ':') != colon)
-			colon = NULL; /* a bare IPv6 address */
-		snprintf(host, sizeof(host), "%.*s",
-			 colon ? (int)(colon - s) : (int)strlen(s), s);
-	}
-	if (colon) {
-		errno = 0;
-		pn = strtoul(colon + 1, &endp, 10);
-		if (!colon[1] || *endp || errno || pn > 65535) {
-			snprintf(err, errlen, "address '%s': bad port '%s'", s,
-				 colon + 1);
-			return -EINVAL;
-		}
-	}
-	snprintf(port, sizeof(port), "%lu", pn);
-	hints.ai_flags = AI_NUMERICSERV | (passive ? AI_PASSIVE : 0);
-	if (!host[0]) {
-		if (!passive) {
-			snprintf(err, errlen, "address '%s': no host", s);
-			return -EINVAL;
-		}
-		h = NULL;
-	}
-	ret = getaddrinfo(h, port, &hints, &ai);
-	if (ret) {
-		snprintf(err, errlen, "address '%s': %s", s, gai_strerror(ret));
-		return -EINVAL;
-	}
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*sslen = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	return 0;
-}
-
-const char *ipfix_format_endpoint(const struct sockaddr *sa, char *buf,
-				  size_t len)
-{
-	char a[INET6_ADDRSTRLEN] = "?";
-
-	if (sa->sa_family == AF_INET6) {
-		const struct sockaddr_in6 *s6 = (const void *)sa;
-
-		inet_ntop(AF_INET6, &s6->sin6_addr, a, sizeof(a));
-		snprintf(buf, len, "[%s]:%u", a, ntohs(s6->sin6_port));
-	} else if (sa->sa_family == AF_INET) {
-		const struct sockaddr_in *s4 = (const void *)sa;
-
-		inet_ntop(AF_INET, &s4->sin_addr, a, sizeof(a));
-		snprintf(buf, len, "%s:%u", a, ntohs(s4->sin_port));
-	} else {
-		snprintf(buf, len, "(family %u)", sa->sa_family);
-	}
-	return buf;
 }

@@ -128,17 +128,4 @@ size_t ipfix_writer__pending(const struct ipfix_writer *w);
 void ipfix_writer__stats(const struct ipfix_writer *w,
 			 struct ipfix_writer_stats *s);
 
-/* Transport endpoints ("host:port", "[v6]:port", "host", "v6addr"; the
- * port defaults to default_port). passive: for bind() (an empty host means
- * any). Fills ss/sslen; returns 0 or -EINVAL with the reason in err.
- */
-struct sockaddr;
-struct sockaddr_storage;
-int ipfix_parse_endpoint(const char *s, uint16_t default_port, bool passive,
-			 struct sockaddr_storage *ss, unsigned int *sslen,
-			 char *err, size_t errlen);
-/* "a.b.c.d:port" or "[v6]:port". Returns buf. */
-const char *ipfix_format_endpoint(const struct sockaddr *sa, char *buf,
-				  size_t len);
-
 #endif

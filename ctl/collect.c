@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "commands.h"
+#include "endpoint.h"
 #include "ipfix.h"
 #include "ipfix_decode.h"
 
@@ -130,8 +131,7 @@ static int collect_bind(const char *listen_addr, struct sockaddr_storage *ss,
 	}
 	getsockname(fd, (struct sockaddr *)ss, &alen);
 	fprintf(stderr, "listening on %s\n",
-		ipfix_format_endpoint((struct sockaddr *)ss, addr,
-				      sizeof(addr)));
+		endpoint_format((struct sockaddr *)ss, addr, sizeof(addr)));
 	return fd;
 }
 
@@ -183,7 +183,7 @@ static int collect_one(int fd, struct ipfix_decoder *dec, struct collect_ctx *c,
 		fprintf(stderr, "flowctl collect: recv: %s\n", strerror(errno));
 		return -1;
 	}
-	ipfix_format_endpoint((struct sockaddr *)&from, addr, sizeof(addr));
+	endpoint_format((struct sockaddr *)&from, addr, sizeof(addr));
 	r = ipfix_decoder__parse(dec, &from, flen, buf, n, collect_record, c,
 				 &m, err, sizeof(err));
 	if (r == -EINVAL)
@@ -252,8 +252,9 @@ static int collect_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	if (ret)
 		return opts_exit_code(ret);
 	const char *listen_addr = a.listen;
-	if (ipfix_parse_endpoint(listen_addr, IPFIX_DEFAULT_PORT, true, &ss,
-				 &sslen, err, sizeof(err))) {
+	if (endpoint_parse(listen_addr, IPFIX_DEFAULT_PORT,
+			   ENDPOINT_PORT_OPTIONAL | ENDPOINT_PASSIVE, &ss,
+			   &sslen, err, sizeof(err))) {
 		fprintf(stderr, "flowctl collect: %s\n", err);
 		return 2;
 	}

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include "commands.h"
+#include "endpoint.h"
 #include "ie.h"
 #include "ipfix.h"
 
@@ -173,38 +174,18 @@ static void send_fill(struct fe_record *r, uint32_t i, bool v6, bool biflow,
 /* Turns a list of names separated by spaces or commas into element ids. */
 static int send_parse_fields(const char *list, uint16_t *ies, int max, int *n)
 {
-	char *copy = strdup(list), *tok, *save = NULL;
-	int ret = 0;
+	char err[256];
 
-	if (!copy)
-		return -ENOMEM;
 	*n = 0;
-	for (tok = strtok_r(copy, " ,\t", &save); tok;
-	     tok = strtok_r(NULL, " ,\t", &save)) {
-		const struct ie_def *d = ie_by_name(tok);
-
-		if (!d) {
-			fprintf(stderr,
-				"flowctl send: unknown information element "
-				"'%s'\n",
-				tok);
-			ret = -EINVAL;
-			break;
-		}
-		if (*n >= max) {
-			fprintf(stderr, "flowctl send: more than %d fields\n",
-				max);
-			ret = -EINVAL;
-			break;
-		}
-		ies[(*n)++] = d->id;
+	if (ie_parse_list(list, ies, max, n, err, sizeof(err))) {
+		fprintf(stderr, "flowctl send: --fields: %s\n", err);
+		return -EINVAL;
 	}
-	free(copy);
-	if (!ret && !*n) {
+	if (!*n) {
 		fprintf(stderr, "flowctl send: --fields names no element\n");
-		ret = -EINVAL;
+		return -EINVAL;
 	}
-	return ret;
+	return 0;
 }
 
 /* Template t for the records asked for. Returns 0 or 2 (usage error). */
@@ -240,12 +221,12 @@ static int send_connect(const char *dest, struct send_ctx *s, char *addr,
 	unsigned int sslen;
 	char err[256];
 
-	if (ipfix_parse_endpoint(dest, IPFIX_DEFAULT_PORT, false, &ss, &sslen,
-				 err, sizeof(err))) {
+	if (endpoint_parse(dest, IPFIX_DEFAULT_PORT, ENDPOINT_PORT_OPTIONAL,
+			   &ss, &sslen, err, sizeof(err))) {
 		fprintf(stderr, "flowctl send: %s\n", err);
 		return 2;
 	}
-	ipfix_format_endpoint((struct sockaddr *)&ss, addr, addrlen);
+	endpoint_format((struct sockaddr *)&ss, addr, addrlen);
 	s->fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (s->fd < 0) {
 		fprintf(stderr, "flowctl send: socket: %s\n", strerror(errno));

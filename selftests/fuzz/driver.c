@@ -16,8 +16,9 @@
  * The fuzz_*.c files also build as real libFuzzer targets (without this
  * file), for example:
  *   make && clang -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE \
- *     -Iagent -Iebpf -Ictl selftests/fuzz/fuzz_config.c agent/config.c \
- *     agent/ie.c agent/log.c -linih -lbpf -lxdp -o fuzz_config_lf
+ *     -Iagent -Iebpf -Ictl selftests/fuzz/fuzz_config.c agent/config_*.c \
+ *     agent/endpoint.c agent/hint.c agent/ie.c agent/log.c -linih -lbpf \
+ *     -lxdp -o fuzz_config_lf
  *   mkdir -p corpus && .output/tests/fuzz_config --write-seeds corpus
  *   ./fuzz_config_lf -max_total_time=600 corpus
  * (link the agent sources the target needs).

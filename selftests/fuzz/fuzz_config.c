@@ -2,9 +2,14 @@
  * fails with a "fuzz.ini:LINE: " message naming a line of the input, or
  * gives a configuration that keeps every documented bound and prints back
  * to itself. Host names are never resolved (FE_CONFIG_NO_RESOLVE).
+ * An input that starts with RECIPE_MAGIC is a recipe instead: its bytes
+ * say how many sections of which name length and how many fields on how
+ * long lines to write, so mutants explore many sections and long names
+ * and lines, which byte mutations of a text rarely reach.
  * Runs with selftests/fuzz/driver.c, or under libFuzzer (see there).
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,11 +78,39 @@ static const char *const seed_texts[] = {
 	 "id = 1024\n"),
 };
 
+#define RECIPE_MAGIC 0xfe
+
+/* A recipe: magic, templates, collectors, name length, fields per
+ * template, flags (RECIPE_*), then bytes that pick the elements.
+ */
+#define RECIPE_MISSING 0x1   /* the last collector names a missing template */
+#define RECIPE_ONE_LINE 0x2  /* every list on one line */
+#define RECIPE_SAME_NAME 0x4 /* two sections share a name */
+static const uint8_t seed_recipes[][8] = {
+	/* issue 10 item 6: 32 templates with 63-character names and a
+	 * collector naming a missing one crashed the "known:" hint
+	 */
+	{ RECIPE_MAGIC, 32, 1, 63, 1, RECIPE_MISSING },
+	{ RECIPE_MAGIC, 32, 16, 63, 16, RECIPE_ONE_LINE, 3, 7 },
+	{ RECIPE_MAGIC, 33, 17, 64, 65, RECIPE_ONE_LINE },
+	{ RECIPE_MAGIC, 4, 16, 63, 30, 0, 1 },
+	{ RECIPE_MAGIC, 8, 2, 40, 20, RECIPE_SAME_NAME | RECIPE_ONE_LINE },
+};
+
+#define NSEED_TEXTS ((int)(sizeof(seed_texts) / sizeof(seed_texts[0])))
+#define NSEED_RECIPES ((int)(sizeof(seed_recipes) / sizeof(seed_recipes[0])))
+
 size_t fuzz_seed(int i, uint8_t *buf, size_t cap)
 {
 	size_t len;
 
-	if (i < 0 || i >= (int)(sizeof(seed_texts) / sizeof(seed_texts[0])))
+	if (i >= NSEED_TEXTS && i < NSEED_TEXTS + NSEED_RECIPES) {
+		len = sizeof(seed_recipes[0]) < cap ? sizeof(seed_recipes[0])
+						    : cap;
+		memcpy(buf, seed_recipes[i - NSEED_TEXTS], len);
+		return len;
+	}
+	if (i < 0 || i >= NSEED_TEXTS)
 		return 0;
 	len = strlen(seed_texts[i]);
 	if (len > cap)
@@ -167,6 +200,73 @@ static void check_roundtrip(struct fe_config *a, const char *text)
 		fail("the printed configuration parses differently", text, "");
 }
 
+/* Section name number i of len characters (unique per i, or the same for
+ * every i when same).
+ */
+static void recipe_name(char *buf, int len, int i, bool same)
+{
+	int k;
+
+	for (k = 0; k < len; k++)
+		buf[k] = "abcdefghijklmnopqrstuvwxyz"[(same ? 0 : i) % 26];
+	if (!same && len >= 2)
+		snprintf(buf + len - 2, 3, "%02d", i % 100);
+	buf[len] = '\0';
+}
+
+/* Writes the configuration a recipe describes; NULL without memory. */
+static char *recipe_text(const uint8_t *d, size_t size)
+{
+	static uint16_t exp_ids[1024];
+	static int nexp;
+	const uint8_t *pick = d + 6;
+	int ntmpl, ncoll, nlen, nfields, flags, i, j;
+	size_t npick = size > 6 ? size - 6 : 0;
+	char name[128], tname[128];
+	const struct ie_def *ie;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!nexp)
+		for (i = 0; (ie = ie_at(i)); i++)
+			if (ie->exportable)
+				exp_ids[nexp++] = ie->id;
+	ntmpl = size > 1 ? d[1] % 40 : 0;
+	ncoll = size > 2 ? d[2] % 20 : 1;
+	nlen = size > 3 && d[3] % 80 ? d[3] % 80 : 8;
+	nfields = size > 4 ? 1 + d[4] % 70 : 1;
+	flags = size > 5 ? d[5] : 0;
+	f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	for (i = 0; i < ntmpl; i++) {
+		recipe_name(name, nlen, i, flags & RECIPE_SAME_NAME && i < 2);
+		fprintf(f, "[template %s]\nid = %d\nfields =", name,
+			256 + 2 * i);
+		for (j = 0; j < nfields; j++) {
+			int k = (npick ? pick[i % npick] : 0) + j;
+
+			fprintf(f, "%s%s",
+				flags & RECIPE_ONE_LINE || j % 4 ? " " : "\n\t",
+				ie_by_id(exp_ids[k % nexp])->name);
+		}
+		fprintf(f, "\n");
+	}
+	for (i = 0; i < ncoll; i++) {
+		recipe_name(name, nlen, i, flags & RECIPE_SAME_NAME && i < 2);
+		recipe_name(tname, nlen, ntmpl ? i % ntmpl : 0, false);
+		if (flags & RECIPE_MISSING && i == ncoll - 1)
+			snprintf(tname, sizeof(tname), "missing");
+		fprintf(f, "[collector %s]\naddress = 192.0.2.%d:4739\n", name,
+			i + 1);
+		if (ntmpl || flags & RECIPE_MISSING)
+			fprintf(f, "template = %s\n", tname);
+	}
+	fclose(f);
+	return buf;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct fe_config cfg; /* 20 KB: keep it off the stack */
@@ -175,11 +275,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	long line, lines = 1;
 	int ret;
 
-	text = malloc(size + 1);
+	if (size && data[0] == RECIPE_MAGIC) {
+		text = recipe_text(data, size);
+	} else {
+		text = malloc(size + 1);
+		if (text) {
+			memcpy(text, data, size);
+			text[size] = '\0';
+		}
+	}
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 
 	ret = fe_config_parse("fuzz.ini", text, FE_CONFIG_NO_RESOLVE, &cfg, err,
 			      sizeof(err));

@@ -513,13 +513,6 @@ static const struct bad_cfg bad_cfgs[] = {
 	  COLL "[agent]\nnetns = a\x01"
 	       "b\n",
 	  4, "netns: control character in the value" },
-	{ "long line",
-	  COLL "[agent]\ninterfaces = "
-	       "a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 b0 b1 b2 b3 b4 b5 b6 b7 b8 b9 "
-	       "c0 c1 c2 c3 c4 c5 c6 c7 c8 c9 d0 d1 d2 d3 d4 d5 d6 d7 d8 d9 "
-	       "e0 e1 e2 e3 e4 e5 e6 e7 e8 e9 f0 f1 f2 f3 f4 f5 f6 f7 f8 f9 "
-	       "g0 g1 g2\n",
-	  4, "line longer than 199 characters" },
 	{ "error after comments",
 	  "; header\n# more\n\n[agent] ; the agent\n  ; indented comment\n"
 	  "ingress = off ; no ingress\n\n\nbogus = 1\n" COLL,
@@ -578,6 +571,129 @@ static void test_too_many(void **state)
 	sprintf(o, " e%d\n", i);
 	assert_int_equal(parse(text, &cfg), -EINVAL);
 	assert_non_null(strstr(err, "more than 64 interfaces"));
+}
+
+/* 32 templates with 63-character names and a collector naming a missing
+ * one: the "known: ..." hint of the error once overran a 256-byte stack
+ * buffer (issue 10 item 6). The error is reported, bounded by err.
+ */
+static void test_missing_template_long_names(void **state)
+{
+	static const char name61[] = "ttttttttttttttttttttttttttttttttttttttttt"
+				     "ttttttttttttttttttttt";
+	static char text[16384];
+	static const size_t errlens[] = { sizeof(err), 512, 64, 1 };
+	struct fe_config cfg;
+	char *o = text;
+	size_t i;
+
+	o += sprintf(o, "[collector main]\naddress = 127.0.0.1:4739\n"
+			"template = nope\n");
+	for (i = 0; i < FE_MAX_TEMPLATES; i++)
+		o += sprintf(o,
+			     "[template %.61s%02zu]\nid = %zu\nfields = "
+			     "ipVersion\n",
+			     name61, i, 256 + 2 * i);
+	for (i = 0; i < sizeof(errlens) / sizeof(errlens[0]); i++) {
+		memset(err, 'x', sizeof(err));
+		assert_int_equal(fe_config_parse_string("t.ini", text, &cfg,
+							err, errlens[i]),
+				 -EINVAL);
+		assert_non_null(memchr(err, '\0', errlens[i]));
+		assert_true(errlens[i] == sizeof(err) ||
+			    err[errlens[i]] == 'x');
+	}
+	assert_int_equal(parse(text, &cfg), -EINVAL);
+	assert_non_null(strstr(err, "t.ini:3: [collector main] template "
+				    "'nope' is not defined (known: default, "
+				    "ttttt"));
+	/* a list that does not fit says so */
+	assert_non_null(strstr(err, ", ...)"));
+}
+
+/* A line may be of any length (issue 11 item 7): a 16-field template on one
+ * line as a user writes it, a 10,000-character line, 63 interfaces on one
+ * line. Scalar values keep their own limits.
+ */
+static void test_long_lines(void **state)
+{
+	static const char *const f16[] = {
+		"flowStartMilliseconds", "flowEndMilliseconds",
+		"octetDeltaCount",	 "packetDeltaCount",
+		"sourceIPv4Address",	 "destinationIPv4Address",
+		"sourceTransportPort",	 "destinationTransportPort",
+		"protocolIdentifier",	 "ipDiffServCodePoint",
+		"ipClassOfService",	 "flowDurationMilliseconds",
+		"observationDomainId",	 "ingressInterface",
+		"egressInterface",	 "flowEndReason",
+	};
+	static char text[32768];
+	struct fe_config cfg;
+	char *o, *line;
+	size_t i, n;
+
+	o = text + sprintf(text, COLL "template = t\n[template t]\nid = 256\n");
+	line = o;
+	o += sprintf(o, "fields =");
+	for (i = 0; i < 16; i++)
+		o += sprintf(o, "%s %s", i ? "," : "", f16[i]);
+	n = o - line;
+	sprintf(o, "\n");
+	assert_true(n >= 330);
+	if (parse(text, &cfg))
+		fail_msg("%zu-character line: %s", n, err);
+	assert_int_equal(cfg.tmpl[0].nies, 16);
+	for (i = 0; i < 16; i++)
+		assert_string_equal(ie_by_id(cfg.tmpl[0].ies[i])->name, f16[i]);
+
+	/* the same fields padded with spaces and commas to 10,000 characters,
+	 * then a key on the next line
+	 */
+	o = line + sprintf(line, "fields =");
+	for (i = 0; i < 16; i++) {
+		o += sprintf(o, "%*s%s,", 500, "", f16[i]);
+	}
+	while (o - line < 10000)
+		*o++ = ' ';
+	o += sprintf(o, " ; a comment\n[agent]\ningress = tc\n");
+	if (parse(text, &cfg))
+		fail_msg("10,000-character line: %s", err);
+	assert_int_equal(cfg.tmpl[0].nies, 16);
+	assert_int_equal(cfg.tmpl[0].ies[15], 136);
+	assert_int_equal(cfg.ingress, FE_INGRESS_TC);
+
+	/* errors on a long line name its line and keep their wording */
+	o = line + sprintf(line, "fields = ipVersion");
+	memset(o, ' ', 10000);
+	o += 10000;
+	o += sprintf(o, "octetDeltaCnt\n");
+	assert_int_equal(parse(text, &cfg), -EINVAL);
+	assert_non_null(strstr(err, "t.ini:6: [template t] fields: unknown "
+				    "information element 'octetDeltaCnt' (did "
+				    "you mean 'octetDeltaCount'?)"));
+	o = text + sprintf(text, "[collector main]\naddress = 10.0.0.1:");
+	memset(o, '1', 10000);
+	sprintf(o + 10000, "\n");
+	assert_int_equal(parse(text, &cfg), -EINVAL);
+	assert_non_null(strstr(err, "t.ini:2: [collector main] address: "
+				    "address is longer than 180 characters"));
+	o = text + sprintf(text, COLL "[");
+	memset(o, 'a', 10000);
+	sprintf(o + 10000, "]\n");
+	assert_int_equal(parse(text, &cfg), -EINVAL);
+	assert_non_null(strstr(err, "t.ini:3: unknown section [aaaa"));
+
+	/* one list on one line, as the bad-config table once refused */
+	if (parse(COLL
+		  "[agent]\ninterfaces = "
+		  "a0 a1 a2 a3 a4 a5 a6 a7 a8 a9 b0 b1 b2 b3 b4 b5 b6 b7 b8 b9 "
+		  "c0 c1 c2 c3 c4 c5 c6 c7 c8 c9 d0 d1 d2 d3 d4 d5 d6 d7 d8 d9 "
+		  "e0 e1 e2 e3 e4 e5 e6 e7 e8 e9 f0 f1 f2 f3 f4 f5 f6 f7 f8 f9 "
+		  "g0 g1 g2\n",
+		  &cfg))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.nifaces, 63);
+	assert_string_equal(cfg.ifaces[62], "g2");
 }
 
 static void test_load_errors(void **state)
@@ -675,6 +791,8 @@ int main(void)
 		cmocka_unit_test(test_crlf_and_bom),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_too_many),
+		cmocka_unit_test(test_missing_template_long_names),
+		cmocka_unit_test(test_long_lines),
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_error_names_file),
 		cmocka_unit_test(test_print_roundtrip),

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <cmocka.h>
+#include "endpoint.h"
 #include "ie.h"
 #include "ipfix.h"
 
@@ -627,36 +628,36 @@ static void test_endpoint(void **state)
 	unsigned int len;
 	char err[128], buf[80];
 
-	assert_int_equal(ipfix_parse_endpoint("127.0.0.1:2100", 4739, false,
-					      &ss, &len, err, sizeof(err)),
+	assert_int_equal(endpoint_parse("127.0.0.1:2100", 4739,
+					ENDPOINT_PORT_OPTIONAL, &ss, &len, err,
+					sizeof(err)),
 			 0);
-	assert_string_equal(
-		ipfix_format_endpoint((void *)&ss, buf, sizeof(buf)),
-		"127.0.0.1:2100");
-	assert_int_equal(ipfix_parse_endpoint("[::1]:9", 4739, false, &ss, &len,
-					      err, sizeof(err)),
+	assert_string_equal(endpoint_format((void *)&ss, buf, sizeof(buf)),
+			    "127.0.0.1:2100");
+	assert_int_equal(endpoint_parse("[::1]:9", 4739, ENDPOINT_PORT_OPTIONAL,
+					&ss, &len, err, sizeof(err)),
 			 0);
-	assert_string_equal(
-		ipfix_format_endpoint((void *)&ss, buf, sizeof(buf)),
-		"[::1]:9");
-	assert_int_equal(ipfix_parse_endpoint("10.0.0.1", 4739, false, &ss,
-					      &len, err, sizeof(err)),
+	assert_string_equal(endpoint_format((void *)&ss, buf, sizeof(buf)),
+			    "[::1]:9");
+	assert_int_equal(endpoint_parse("10.0.0.1", 4739,
+					ENDPOINT_PORT_OPTIONAL, &ss, &len, err,
+					sizeof(err)),
 			 0);
-	assert_string_equal(
-		ipfix_format_endpoint((void *)&ss, buf, sizeof(buf)),
-		"10.0.0.1:4739");
-	assert_int_equal(ipfix_parse_endpoint("::1", 4739, false, &ss, &len,
-					      err, sizeof(err)),
+	assert_string_equal(endpoint_format((void *)&ss, buf, sizeof(buf)),
+			    "10.0.0.1:4739");
+	assert_int_equal(endpoint_parse("::1", 4739, ENDPOINT_PORT_OPTIONAL,
+					&ss, &len, err, sizeof(err)),
 			 0);
-	assert_int_equal(ipfix_parse_endpoint("10.0.0.1:99999", 4739, false,
-					      &ss, &len, err, sizeof(err)),
+	assert_int_equal(endpoint_parse("10.0.0.1:99999", 4739,
+					ENDPOINT_PORT_OPTIONAL, &ss, &len, err,
+					sizeof(err)),
 			 -EINVAL);
 	assert_non_null(strstr(err, "99999"));
-	assert_int_equal(ipfix_parse_endpoint("[::1", 4739, false, &ss, &len,
-					      err, sizeof(err)),
+	assert_int_equal(endpoint_parse("[::1", 4739, ENDPOINT_PORT_OPTIONAL,
+					&ss, &len, err, sizeof(err)),
 			 -EINVAL);
-	assert_int_equal(ipfix_parse_endpoint(":4739", 4739, false, &ss, &len,
-					      err, sizeof(err)),
+	assert_int_equal(endpoint_parse(":4739", 4739, ENDPOINT_PORT_OPTIONAL,
+					&ss, &len, err, sizeof(err)),
 			 -EINVAL);
 }
 
