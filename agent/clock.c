@@ -39,3 +39,10 @@ int64_t fe_clock_mono_to_unix_ns(void)
 
 	return r - (m1 + m2) / 2;
 }
+
+void fe_clock_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}

@@ -17,5 +17,7 @@ uint32_t fe_clock_unix_s(void);
  * meter's timestamp for UNIX ns.
  */
 int64_t fe_clock_mono_to_unix_ns(void);
+/* Sleeps ms milliseconds (a short wait between retries). */
+void fe_clock_sleep_ms(long ms);
 
 #endif

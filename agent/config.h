@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/socket.h>
+#include "meter.h" /* enum fe_ingress */
 
 #define FE_MAX_IFACES 64
 #define FE_MAX_COLLECTORS 16
@@ -17,7 +18,6 @@
 
 #define FE_DEFAULT_CONFIG "/etc/flowexp.ini"
 
-enum fe_ingress { FE_INGRESS_OFF, FE_INGRESS_XDP, FE_INGRESS_TC };
 enum fe_transport { FE_TRANSPORT_UDP, FE_TRANSPORT_TCP };
 
 /* A [template NAME] section. Every template uses two template ids: id for

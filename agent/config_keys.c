@@ -133,8 +133,8 @@ static int agent_max_flows(struct cfg_parser *p, const char *v)
 
 static int agent_kmax_flows(struct cfg_parser *p, const char *v)
 {
-	return CFG_PARSE_UINT(p, v, 16, 1u << 24, "entries",
-			      p->cfg->kernel_max_flows);
+	return CFG_PARSE_UINT(p, v, FE_MIN_MAX_FLOWS, FE_MAX_MAX_FLOWS,
+			      "entries", p->cfg->kernel_max_flows);
 }
 
 static int agent_xdp_mode(struct cfg_parser *p, const char *v)

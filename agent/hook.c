@@ -49,7 +49,7 @@ static int check_ethernet(const char *ifname)
 	return -EPFNOSUPPORT;
 }
 
-int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
+int meter__attach(struct meter *m, const char *ifname, enum fe_ingress ing,
 		  bool xdp_skb)
 {
 	int ifindex = if_nametoindex(ifname);
@@ -73,15 +73,15 @@ int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
 	if (err)
 		return err;
 	switch (ing) {
-	case METER_INGRESS_KEEP:
+	case FE_INGRESS_KEEP:
 		return 0;
-	case METER_INGRESS_XDP:
+	case FE_INGRESS_XDP:
 		hook_tc_detach(m, ifindex, false);
 		return hook_xdp_attach(m, ifname, ifindex, xdp_skb);
-	case METER_INGRESS_TC:
+	case FE_INGRESS_TC:
 		hook_xdp_detach(m, ifindex);
 		return hook_tc_attach(m, ifname, ifindex, false);
-	case METER_INGRESS_NONE:
+	case FE_INGRESS_OFF:
 		/* egress only: an ingress meter left from an earlier mode
 		 * would count forwarded packets twice in the agent's view
 		 */

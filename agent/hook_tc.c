@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "meter_int.h"
+#include "clock.h"
 #include "log.h"
 #include "netns.h"
 
@@ -348,7 +349,7 @@ int hook_tc_attach(struct meter *m, const char *ifname, int ifindex,
 		return err;
 	for (tries = 0; tries < TCX_PIN_WAITS; tries++) {
 		if (tries)
-			meter_sleep_ms(10);
+			fe_clock_sleep_ms(10);
 		err = tcx_reuse_pin(path, ifindex, prog_fd, prog_id);
 		if (err <= 0)
 			return err;

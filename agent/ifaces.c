@@ -6,13 +6,6 @@
 #include "ifaces.h"
 #include "log.h"
 
-static enum meter_ingress meter_ing(enum fe_ingress i)
-{
-	return i == FE_INGRESS_XDP  ? METER_INGRESS_XDP
-	       : i == FE_INGRESS_TC ? METER_INGRESS_TC
-				    : METER_INGRESS_NONE;
-}
-
 void ifaces__refresh_ingress(struct ifaces *s, struct meter *m,
 			     struct flowcache *fc)
 {
@@ -55,8 +48,7 @@ static bool sync_one(struct iface_state *st, struct meter *m, const char *name,
 		st->warned = true;
 		return false;
 	}
-	if (meter__attach(m, name, meter_ing(cfg->ingress),
-			  cfg->xdp_skb_mode)) {
+	if (meter__attach(m, name, cfg->ingress, cfg->xdp_skb_mode)) {
 		if (!st->warned)
 			pr_warn("interface %s: attach failed (see above); "
 				"retrying every tick\n",

@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "meter_int.h"
+#include "clock.h"
 #include "log.h"
 #include "meter.skel.h"
 
@@ -268,13 +269,6 @@ static bool meter_pinned(const struct meter *m, bool any_layout)
 			      pin_exists(m, FE_PIN_PROG_XDP));
 }
 
-void meter_sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /* Creates the set under an exclusive flock of the pin directory, so that
  * concurrent creators (two flowctl attach) load it once: the loser finds
  * fe_outer pinned once it gets the lock and reuses the set. The lock is
@@ -316,7 +310,7 @@ static int meter_create_locked(struct meter *m, bool precise_ts)
 			err = -EWOULDBLOCK;
 			goto out;
 		}
-		meter_sleep_ms(10);
+		fe_clock_sleep_ms(10);
 		waited += 10;
 	}
 	if (meter_pinned(m, false))

@@ -11,14 +11,16 @@
 
 #define FE_DEFAULT_PIN_PATH "/sys/fs/bpf/flowexp"
 
-/* KEEP: attach the egress meter only and leave the ingress meter (of
- * either kind, or none) as it is; NONE removes it.
+/* How a device's ingress is metered: the `ingress =` key of flowexp.ini
+ * (off, xdp, tc) and `flowctl attach --mode`. KEEP (flowctl only): attach
+ * the egress meter and leave the ingress meter (of either kind, or none)
+ * as it is; OFF removes it.
  */
-enum meter_ingress {
-	METER_INGRESS_NONE,
-	METER_INGRESS_XDP,
-	METER_INGRESS_TC,
-	METER_INGRESS_KEEP,
+enum fe_ingress {
+	FE_INGRESS_OFF,
+	FE_INGRESS_XDP,
+	FE_INGRESS_TC,
+	FE_INGRESS_KEEP,
 };
 
 struct meter;
@@ -57,7 +59,7 @@ int meter__lock(struct meter *m);
  * selects generic XDP. Fails with EPFNOSUPPORT on a device that is not
  * Ethernet (or loopback): the parser expects an Ethernet header.
  */
-int meter__attach(struct meter *m, const char *ifname, enum meter_ingress ing,
+int meter__attach(struct meter *m, const char *ifname, enum fe_ingress ing,
 		  bool xdp_skb);
 /* Removes every hook of this meter set from the device (by name or, when
  * the device is gone, by ifindex). Missing hooks are not an error.

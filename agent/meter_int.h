@@ -40,7 +40,6 @@ struct meter {
 /* The path of the pin name in the set's directory; -ENAMETOOLONG. */
 int meter_pin_name(const struct meter *m, const char *name, char *buf,
 		   size_t len);
-void meter_sleep_ms(long ms);
 
 /* hook_tc.c: the tc meters (TCX, else clsact) */
 int hook_tc_attach(struct meter *m, const char *ifname, int ifindex,

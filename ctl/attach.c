@@ -9,23 +9,23 @@
 #include "meter.h"
 
 struct attach_args {
-	int mode; /* enum meter_ingress */
+	int mode; /* enum fe_ingress */
 	bool xdp_skb;
 	unsigned int max_flows;
 	bool precise_ts;
 };
 
 static const struct attach_args attach_defaults = {
-	.mode = METER_INGRESS_KEEP,
+	.mode = FE_INGRESS_KEEP,
 	.max_flows = FE_DEFAULT_MAX_FLOWS,
 };
 
 static const struct opt_word attach_modes[] = {
-	{ .word = "tc", .value = METER_INGRESS_TC },
-	{ .word = "xdp", .value = METER_INGRESS_XDP },
-	{ .word = "none", .value = METER_INGRESS_NONE },
-	{ .word = "egress", .value = METER_INGRESS_NONE, .hidden = true },
-	{ .word = "keep", .value = METER_INGRESS_KEEP },
+	{ .word = "tc", .value = FE_INGRESS_TC },
+	{ .word = "xdp", .value = FE_INGRESS_XDP },
+	{ .word = "none", .value = FE_INGRESS_OFF },
+	{ .word = "egress", .value = FE_INGRESS_OFF, .hidden = true },
+	{ .word = "keep", .value = FE_INGRESS_KEEP },
 	{ .word = NULL },
 };
 
@@ -43,7 +43,8 @@ static const struct opt_def attach_opts[] = {
 	DEFINE_OPTION("max-flows", OPT_UINT, struct attach_args, max_flows,
 		      .help = "entries per kernel flow map when the set is "
 			      "created",
-		      .min = 16, .max = 1u << 26, .show_default = true),
+		      .min = FE_MIN_MAX_FLOWS, .max = FE_MAX_MAX_FLOWS,
+		      .show_default = true),
 	DEFINE_OPTION("precise-ts", OPT_FLAG, struct attach_args, precise_ts,
 		      .help = "when the set is created: timestamps from "
 			      "bpf_ktime_get_ns(), not the coarse clock"),

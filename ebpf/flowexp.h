@@ -46,6 +46,11 @@
  * four (flows a/b, overflow a/b) share max_entries, as map-in-map requires.
  */
 #define FE_DEFAULT_MAX_FLOWS 65536
+/* The range of max_entries user space gives the flow maps (flowexp.ini
+ * kernel_max_flows, flowctl attach --max-flows).
+ */
+#define FE_MIN_MAX_FLOWS 16
+#define FE_MAX_MAX_FLOWS (1u << 24)
 
 /* fe_flow_key.flags */
 #define FE_KEY_OVERFLOW \

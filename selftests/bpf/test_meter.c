@@ -1058,7 +1058,7 @@ static void test_set_any_layout(void **state)
 	assert_int_equal(meter__read(m, NULL, NULL), -EPROTO);
 	assert_int_equal(meter__drain(m, NULL, NULL), -EPROTO);
 	assert_int_equal(meter__max_flows(m), 0);
-	assert_int_equal(meter__attach(m, "lo", METER_INGRESS_KEEP, false),
+	assert_int_equal(meter__attach(m, "lo", FE_INGRESS_KEEP, false),
 			 -EPROTO);
 	meter__close(m);
 
