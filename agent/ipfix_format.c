@@ -12,6 +12,7 @@
 #include "ie.h"
 #include "ipfix.h"
 #include "ipfix_decode.h"
+#include "json.h"
 
 struct sbuf {
 	char *buf;
@@ -61,23 +62,16 @@ static void sb_hex(struct sbuf *s, const uint8_t *p, size_t n)
 	}
 }
 
-/* A JSON string; bytes outside printable ASCII become \u00XX so the line
- * stays valid JSON (and valid UTF-8) whatever the exporter sent.
- */
+/* A JSON string, escaped as json.h says, whatever the exporter sent. */
 static void sb_str(struct sbuf *s, const uint8_t *p, size_t n)
 {
+	char e[7];
 	size_t i;
 
 	sb_putc(s, '"');
 	for (i = 0; i < n; i++) {
-		if (p[i] == '"' || p[i] == '\\') {
-			sb_putc(s, '\\');
-			sb_putc(s, p[i]);
-		} else if (p[i] < 0x20 || p[i] >= 0x7f) {
-			sb_printf(s, "\\u%04x", p[i]);
-		} else {
-			sb_putc(s, p[i]);
-		}
+		json_escape_byte(p[i], e);
+		sb_printf(s, "%s", e);
 	}
 	sb_putc(s, '"');
 }

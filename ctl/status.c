@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "commands.h"
+#include "json.h"
 #include "meter.h"
 
 #define STATUS_MAX_DEVICES 256
@@ -41,20 +42,24 @@ static void status_print_json(const struct status_view *v)
 {
 	const struct meter_ids *ids = &v->ids;
 
-	printf("{\"pin_path\":\"%s\",\"prog_tc_egress\":%u,\"prog_tc_"
-	       "ingress\":%u,\"prog_xdp\":%u,\"map_outer\":%u,\"map_"
-	       "flows\":%u,\"map_overflow\":%u,\"flows\":%u,\"overflow_"
-	       "entries\":%u,\"max_flows\":%u,\"maps_usable\":%s,"
-	       "\"devices\":[",
-	       v->pin_path, ids->prog_tc_egress, ids->prog_tc_ingress,
-	       ids->prog_xdp, ids->outer, ids->flows_cur, ids->ovf_cur, v->nf,
-	       v->no, v->max_flows, v->maps ? "false" : "true");
+	printf("{\"pin_path\":");
+	json_fputs(stdout, v->pin_path);
+	printf(",\"prog_tc_egress\":%u,\"prog_tc_ingress\":%u,\"prog_xdp\":%u,"
+	       "\"map_outer\":%u,\"map_flows\":%u,\"map_overflow\":%u,"
+	       "\"flows\":%u,\"overflow_entries\":%u,\"max_flows\":%u,"
+	       "\"maps_usable\":%s,\"devices\":[",
+	       ids->prog_tc_egress, ids->prog_tc_ingress, ids->prog_xdp,
+	       ids->outer, ids->flows_cur, ids->ovf_cur, v->nf, v->no,
+	       v->max_flows, v->maps ? "false" : "true");
 	for (int i = 0; i < v->n; i++) {
 		const struct meter_attachment *at = &v->at[i];
 
-		printf("%s{\"ifindex\":%d,\"name\":\"%s\",\"egress\":%s,"
-		       "\"ingress\":\"%s\",\"tc\":\"%s\",\"xdp_mode\":\"%s\"}",
-		       i ? "," : "", at->ifindex, at->ifname,
+		printf("%s{\"ifindex\":%d,\"name\":", i ? "," : "",
+		       at->ifindex);
+		/* device names may hold quotes and backslashes */
+		json_fputs(stdout, at->ifname);
+		printf(",\"egress\":%s,\"ingress\":\"%s\",\"tc\":\"%s\","
+		       "\"xdp_mode\":\"%s\"}",
 		       at->egress ? "true" : "false",
 		       status_ingress(at, "none"),
 		       at->tc_kind ? at->tc_kind : "",

@@ -43,6 +43,17 @@ fe_ctl status >"$FE_TMP/status.txt"
 fe_ctl attach fe-c0 || fe_fail "attach without --mode failed"
 fe_ctl status | grep -qE ' fe-c0 +tc +xdp ' ||
 	fe_fail "attach without --mode removed the XDP meter of fe-c0: $(fe_ctl status)"
+# device names may hold a quote and a backslash: status --json stays JSON
+qname='fe"q\x'
+fe_nsexec rtr ip link add "$qname" type veth peer name fe-qp ||
+	fe_fail "add a veth named $qname"
+fe_ctl attach --mode none "$qname" || fe_fail "attach on $qname failed"
+fe_ctl status --json >"$FE_TMP/qstatus.json"
+python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if sys.argv[2] in [x["name"] for x in d["devices"]] else 1)' \
+	"$FE_TMP/qstatus.json" "$qname" ||
+	fe_fail "status --json is not JSON naming $qname: $(cat "$FE_TMP/qstatus.json")"
+fe_ctl detach "$qname" || fe_fail "detach $qname failed"
+fe_nsexec rtr ip link del "$qname"
 # the parser expects Ethernet: an L3 device (tun) is refused
 if [ -c /dev/net/tun ]; then
 	fe_nsexec rtr ip tuntap add fe-tun0 mode tun || fe_fail "add a tun device"
