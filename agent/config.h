@@ -62,6 +62,12 @@ struct fe_config {
 	bool xdp_skb_mode;
 	bool precise_ts; /* timestamps = precise */
 	int log_level;	 /* enum fe_log_level */
+	/* the /metrics endpoint; "" = off. metrics_addrlen is 0 only when
+	 * the host name was not resolved (FE_CONFIG_NO_RESOLVE)
+	 */
+	char metrics_listen[256];
+	struct sockaddr_storage metrics_addr;
+	socklen_t metrics_addrlen;
 	struct fe_collector_cfg coll[FE_MAX_COLLECTORS];
 	int ncoll;
 	struct fe_template_cfg tmpl[FE_MAX_TEMPLATES];

@@ -168,6 +168,31 @@ static int agent_log_level(struct cfg_parser *p, const char *v)
 			      &p->cfg->log_level);
 }
 
+/* ADDR:PORT of the Prometheus endpoint (metrics.c); empty: none. Both
+ * are required: listening on every address (0.0.0.0, [::]) is written out.
+ */
+static int agent_metrics(struct cfg_parser *p, const char *v)
+{
+	struct fe_config *cfg = p->cfg;
+	unsigned int flags = 0;
+	char msg[512];
+
+	cfg->metrics_listen[0] = '\0';
+	cfg->metrics_addrlen = 0;
+	if (!*v)
+		return 0;
+	if (strlen(v) >= sizeof(cfg->metrics_listen))
+		return key_fail(p, "address is longer than %zu characters",
+				sizeof(cfg->metrics_listen) - 1);
+	if (p->flags & FE_CONFIG_NO_RESOLVE)
+		flags |= ENDPOINT_NO_RESOLVE;
+	if (endpoint_parse(v, 0, flags, &cfg->metrics_addr,
+			   &cfg->metrics_addrlen, msg, sizeof(msg)))
+		return key_fail(p, "%s", msg);
+	strcpy(cfg->metrics_listen, v);
+	return 0;
+}
+
 static const struct cfg_key agent_keys[] = {
 	{ "interfaces", agent_interfaces, true },
 	{ "ingress", agent_ingress, false },
@@ -184,6 +209,7 @@ static const struct cfg_key agent_keys[] = {
 	{ "xdp_mode", agent_xdp_mode, false },
 	{ "timestamps", agent_timestamps, false },
 	{ "log_level", agent_log_level, false },
+	{ "metrics_listen", agent_metrics, false },
 };
 
 /* --- [collector NAME] --------------------------------------------------- */

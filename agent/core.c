@@ -274,13 +274,18 @@ unsigned int agent__tick(struct agent *a)
 {
 	__u64 st[FE_STAT_MAX] = { 0 };
 	unsigned int interval = a->cfg.poll_interval_ms;
+	uint64_t t0;
+	int n;
 
 	a->ticks++;
 	agent__sync_ifaces(a);
 	/* meters flowctl attached or detached meanwhile */
 	if (a->ticks % 10 == 0)
 		ifaces__refresh_ingress(&a->ifs, a->m, a->fc);
-	agent__drain(a);
+	t0 = fe_clock_mono_ns();
+	n = agent__drain(a);
+	fe_hist_observe(&a->drain_time, fe_clock_mono_ns() - t0);
+	a->tick_entries = n > 0 ? n : 0;
 	flowcache__expire(a->fc, a->now_ms, agent_emit, a);
 	agent_send(a);
 	/* the flow map filled up: drain sooner until it stops */

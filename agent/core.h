@@ -12,6 +12,7 @@
 #include "config.h"
 #include "exporter.h"
 #include "flowcache.h"
+#include "histogram.h"
 #include "ifaces.h"
 #include "meter.h"
 
@@ -38,6 +39,11 @@ struct agent {
 	uint64_t ticks, drained, drain_errors, early_drains;
 	uint64_t last_overflow;
 	uint64_t overflow_dup; /* egress overflow packets the ingress counted */
+	/* each tick's drain (metrics.c): its time, and its entries (the
+	 * maps' fill when they were swapped out)
+	 */
+	struct fe_hist drain_time;
+	uint64_t tick_entries;
 };
 
 /* Opens the collectors, switches to the configured netns, opens (creating

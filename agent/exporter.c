@@ -363,3 +363,14 @@ void exporter__print_stats(const struct exporter *e, FILE *out, bool json)
 		(unsigned long long)s.not_sent, "sequence",
 		ipfix_writer__seq(e->w));
 }
+
+void exporter__stats(const struct exporter *e, struct exporter_stats *s)
+{
+	s->name = e->cc.name;
+	s->address = e->cc.address;
+	s->transport = e->cc.transport;
+	s->biflow = e->cc.biflow;
+	s->up = e->connected;
+	s->queued_bytes = ipfix_writer__pending(e->w);
+	ipfix_writer__stats(e->w, &s->w);
+}

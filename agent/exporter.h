@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include "config.h"
 #include "flowcache.h"
+#include "ipfix.h"
 
 struct exporter;
 
@@ -30,5 +31,18 @@ void exporter__conv(struct exporter *e, const struct fe_conv *c,
 /* Sends what is queued, resends templates when due, reconnects TCP. */
 void exporter__tick(struct exporter *e, uint32_t now_s);
 void exporter__print_stats(const struct exporter *e, FILE *out, bool json);
+
+/* A collector's counters and state, for the metrics endpoint. name and
+ * address point into the exporter: valid while it lives.
+ */
+struct exporter_stats {
+	const char *name, *address;
+	enum fe_transport transport;
+	bool biflow;
+	bool up;	     /* UDP: socket open; TCP: session up */
+	size_t queued_bytes; /* built, not yet sent: the pending message */
+	struct ipfix_writer_stats w;
+};
+void exporter__stats(const struct exporter *e, struct exporter_stats *s);
 
 #endif

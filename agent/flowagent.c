@@ -16,6 +16,7 @@
 #include "core.h"
 #include "ctlsock.h"
 #include "log.h"
+#include "metrics.h"
 #include "opts.h"
 
 #define VERSION "0.1"
@@ -103,27 +104,34 @@ static void on_control(struct agent *a, int lfd)
 }
 
 /* Ticks every poll interval (on the monotonic clock, so a step of the wall
- * clock never stalls it) and serves signals and flowctl in between.
+ * clock never stalls it) and serves signals, flowctl and scrapes (mx) in
+ * between.
  */
-static void run_loop(struct agent *a, int sfd, int lfd)
+static void run_loop(struct agent *a, int sfd, int lfd, struct metrics **mx)
 {
 	uint64_t next = fe_clock_mono_ms();
 	bool stop = false;
 
 	while (!stop) {
 		uint64_t now = fe_clock_mono_ms();
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = lfd, .events = POLLIN } };
-		int timeout = next > now ? (int)(next - now) : 0;
+		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+				       { .fd = lfd, .events = POLLIN },
+				       { .fd = metrics__fd(*mx),
+					 .events = POLLIN } };
+		int timeout = metrics__timeout(
+			*mx, next > now ? (int)(next - now) : 0);
 
-		if (poll(p, 2, timeout) < 0 && errno != EINTR) {
+		if (poll(p, 3, timeout) < 0 && errno != EINTR) {
 			pr_warn("poll: %s\n", strerror(errno));
 			break;
 		}
-		if (p[0].revents & POLLIN)
+		if (p[0].revents & POLLIN) {
 			stop = on_signal(a, sfd);
+			metrics__sync(mx, a); /* metrics_listen reloaded */
+		}
 		if (p[1].revents & POLLIN)
 			on_control(a, lfd);
+		metrics__serve(*mx, a);
 		if (stop || fe_clock_mono_ms() < next)
 			continue;
 		next = fe_clock_mono_ms() + agent__tick(a);
@@ -136,6 +144,7 @@ static int run(const struct fe_config *cfg, const char *path, bool fg,
 {
 	static struct agent ag;
 	struct agent *a = &ag;
+	struct metrics *mx = NULL;
 	int level = cfg->log_level + verbose, lfd = -1, sfd, rc = 1;
 
 	fe_log_init("flowagent", !fg,
@@ -145,16 +154,17 @@ static int run(const struct fe_config *cfg, const char *path, bool fg,
 	if (agent__start(a, cfg, path))
 		goto out;
 	lfd = ctlsock_listen(a->cfg.control_socket);
-	if (lfd < 0)
+	if (lfd < 0 || metrics__sync(&mx, a))
 		goto out;
 	agent__sync_ifaces(a);
 	pr_info("flowagent %s running: %d interfaces, %d collectors, poll %u "
 		"ms\n",
 		VERSION, a->cfg.nifaces, a->nexp, a->cfg.poll_interval_ms);
-	run_loop(a, sfd, lfd);
+	run_loop(a, sfd, lfd, &mx);
 	agent__stop(a);
 	rc = 0;
 out:
+	metrics__free(mx);
 	if (lfd >= 0) {
 		close(lfd);
 		unlink(a->cfg.control_socket);

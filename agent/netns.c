@@ -1,5 +1,5 @@
-/* netns.c - network namespaces: enter one by name, go back, and the inode
- * that names the current one.
+/* netns.c - network namespaces: enter one by name, go back, make a socket
+ * in another, and the inode that names the current one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include "netns.h"
@@ -61,6 +62,20 @@ int fe_netns_restore(int old_fd)
 		err = -errno;
 	close(old_fd);
 	return err;
+}
+
+int fe_netns_socket(int in_ns, int back_ns, int domain, int type, int protocol)
+{
+	int fd, err;
+
+	if (in_ns >= 0 && setns(in_ns, CLONE_NEWNET))
+		return -errno;
+	fd = socket(domain, type, protocol);
+	err = errno;
+	if (back_ns >= 0 && setns(back_ns, CLONE_NEWNET))
+		pr_warn("return to the metered network namespace: %s\n",
+			strerror(errno));
+	return fd < 0 ? -err : fd;
 }
 
 uint64_t fe_netns_ino(void)

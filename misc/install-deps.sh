@@ -8,11 +8,15 @@ PKGS=(
 	# build
 	make gcc clang llvm pkg-config bpftool libbpf-dev libxdp-dev xdp-tools
 	libelf-dev zlib1g-dev libinih-dev libcmocka-dev linux-libc-dev
+	# the HTTP server of the Prometheus endpoint (agent/metrics.c)
+	libmicrohttpd-dev
 	# lint
 	clang-format cppcheck
 	# tests and demo
 	iproute2 ethtool iputils-ping tcpdump python3 jq procps
 	tshark nfdump libfixbuf-tools iperf3
+	# promtool and the Prometheus server that scrapes the agent in tests
+	prometheus curl
 )
 
 missing=()
@@ -38,4 +42,10 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The tests run their own Prometheus server in a temp directory; the
+# package's service (listening on :9090) is not needed: stop what this
+# script just installed.
+if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
+	systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
 echo "install-deps: done"

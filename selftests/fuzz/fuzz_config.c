@@ -36,6 +36,7 @@ static const char *const seed_texts[] = {
 	"max_flows = 262144\n"
 	"kernel_max_flows = 65536\n"
 	"log_level = debug\n"
+	"metrics_listen = 127.0.0.1:9739\n"
 	"\n"
 	"[collector main]\n"
 	"address = 10.146.0.6:2100\n"

@@ -69,6 +69,8 @@ static void assert_defaults_agent(const struct fe_config *cfg)
 	assert_false(cfg->xdp_skb_mode);
 	assert_false(cfg->precise_ts);
 	assert_int_equal(cfg->log_level, FE_LOG_INFO);
+	assert_string_equal(cfg->metrics_listen, "");
+	assert_int_equal(cfg->metrics_addrlen, 0);
 }
 
 static void assert_default_collector(const struct fe_collector_cfg *c)
@@ -234,6 +236,32 @@ static void test_full_values(void **state)
 	assert_int_equal(cfg.ntmpl, 1);
 	assert_int_equal(cfg.tmpl[0].id, 65534);
 	assert_int_equal(cfg.tmpl[0].line, 34);
+}
+
+/* metrics_listen: an address for bind(), IPv6 in brackets. */
+static void test_metrics_listen(void **state)
+{
+	struct fe_config cfg;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&cfg.metrics_addr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&cfg.metrics_addr;
+
+	if (parse(COLL "[agent]\nmetrics_listen = [::1]:9739\n", &cfg))
+		fail_msg("%s", err);
+	assert_string_equal(cfg.metrics_listen, "[::1]:9739");
+	assert_int_equal(cfg.metrics_addrlen, sizeof(*sin6));
+	assert_int_equal(sin6->sin6_family, AF_INET6);
+	assert_int_equal(ntohs(sin6->sin6_port), 9739);
+	assert_int_equal(sin6->sin6_addr.s6_addr[15], 1);
+	if (parse(COLL "[agent]\nmetrics_listen = 0.0.0.0:80\n", &cfg))
+		fail_msg("%s", err);
+	assert_int_equal(cfg.metrics_addrlen, sizeof(*sin));
+	assert_int_equal(sin->sin_family, AF_INET);
+	assert_int_equal(ntohs(sin->sin_port), 80);
+	assert_int_equal(sin->sin_addr.s_addr, 0);
+	if (parse(COLL "[agent]\nmetrics_listen =\n", &cfg))
+		fail_msg("%s", err);
+	assert_string_equal(cfg.metrics_listen, "");
+	assert_int_equal(cfg.metrics_addrlen, 0);
 }
 
 static void test_ie_case_insensitive(void **state)
@@ -411,6 +439,15 @@ static const struct bad_cfg bad_cfgs[] = {
 	{ "missing template", COLL "template = nope\n" TMPL, 3,
 	  "[collector main] template 'nope' is not defined (known: default, "
 	  "t)" },
+	{ "metrics_listen without a port",
+	  COLL "[agent]\nmetrics_listen = ::1\n", 4,
+	  "[agent] metrics_listen: '::1': an IPv6 address needs brackets" },
+	{ "metrics_listen port 0",
+	  COLL "[agent]\nmetrics_listen = 127.0.0.1:0\n", 4,
+	  "[agent] metrics_listen: '127.0.0.1:0' has no valid port" },
+	{ "metrics_listen without an address",
+	  COLL "[agent]\nmetrics_listen = :9739\n", 4,
+	  "[agent] metrics_listen: " },
 	{ "no collector", "[agent]\ningress = xdp\n; end\n", 3,
 	  "no [collector NAME] section" },
 	{ "empty file", "", 1, "no [collector NAME] section" },
@@ -750,6 +787,7 @@ static void test_print_roundtrip(void **state)
 	static const char text[] =
 		"[agent]\ninterfaces = a b c d e f g h i j\ningress = tc\n"
 		"netns = x\nlog_level = warn\nobservation_domain = 9\n"
+		"metrics_listen = 127.0.0.1:9739\n"
 		"[collector a]\naddress = [::1]:2100\ntemplate = t\n"
 		"transport = tcp\ntemplate_refresh = 0\n"
 		"[collector b]\naddress = 127.0.0.1:2100\nbiflow = no\n"
@@ -784,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_minimal_file),
 		cmocka_unit_test(test_reference_file),
 		cmocka_unit_test(test_full_values),
+		cmocka_unit_test(test_metrics_listen),
 		cmocka_unit_test(test_ie_case_insensitive),
 		cmocka_unit_test(test_multiline_fields),
 		cmocka_unit_test(test_ipv6_address),
