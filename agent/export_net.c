@@ -106,12 +106,29 @@ static int open_socket(struct fe_output *o)
 	return 0;
 }
 
+static void send_stats(struct fe_output *o, uint32_t now)
+{
+	uint8_t rec[FE_OPT_REC_MAX];
+	struct ipfix_writer_stats st;
+
+	ipfix_writer__stats(o->w, &st);
+	fe_options_stats_record(&o->opts, rec, o->cc.observation_domain, &st);
+	ipfix_writer__add_options(o->w, &o->opts.stats, rec, now);
+}
+
 static void net_close(struct fe_output *o)
 {
 	if (!o)
 		return;
 	if (o->w) {
-		ipfix_writer__flush(o->w, fe_clock_unix_s());
+		uint32_t now = fe_clock_unix_s();
+
+		/* the last word: what this session sent, all told (once
+		 * the collector has the templates)
+		 */
+		if (o->connected && o->options_s)
+			send_stats(o, now);
+		ipfix_writer__flush(o->w, now);
 		ipfix_writer__free(o->w);
 	}
 	if (o->fd >= 0)
@@ -166,7 +183,6 @@ static struct fe_output *net_open(const struct fe_output_args *a)
 static void send_options(struct fe_output *o, uint32_t now)
 {
 	uint8_t rec[FE_OPT_REC_MAX];
-	struct ipfix_writer_stats st;
 	int n = fe_links_read(o->links, FE_OPT_MAX_LINKS);
 
 	if (n < 0)
@@ -176,9 +192,7 @@ static void send_options(struct fe_output *o, uint32_t now)
 		fe_options_iface_record(&o->opts, rec, &o->links[i]);
 		ipfix_writer__add_options(o->w, &o->opts.iface, rec, now);
 	}
-	ipfix_writer__stats(o->w, &st);
-	fe_options_stats_record(&o->opts, rec, o->cc.observation_domain, &st);
-	ipfix_writer__add_options(o->w, &o->opts.stats, rec, now);
+	send_stats(o, now);
 	if (fe_options_sampling_record(&o->opts, rec, 1))
 		ipfix_writer__add_options(o->w, &o->opts.sampling, rec, now);
 	o->options_s = now;

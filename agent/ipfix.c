@@ -352,6 +352,10 @@ const struct ipfix_wire ipfix_wire_v10 = {
 	.hdr_len = IPFIX_MSG_HDR_LEN,
 	.set_template = IPFIX_SET_TEMPLATE,
 	.set_options = IPFIX_SET_OPTIONS_TEMPLATE,
+	/* pmacct 1.7.7 steps over an IPFIX options template by a wrong
+	 * length, so it reads only the first of a set right
+	 */
+	.options_set_each = true,
 	.put_header = ipfix_put_header,
 	.template_len = ipfix_template_len,
 	.put_template = ipfix_put_template,
