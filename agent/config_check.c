@@ -135,9 +135,12 @@ static const struct {
 	enum fe_format format;
 	const char *key;
 } format_keys[] = {
-	{ FE_FORMAT_IPFIX, "address" },	 { FE_FORMAT_IPFIX, "transport" },
-	{ FE_FORMAT_IPFIX, "version" },	 { FE_FORMAT_IPFIX, "mtu" },
-	{ FE_FORMAT_IPFIX, "template_refresh" }, { FE_FORMAT_JSON, "path" },
+	{ FE_FORMAT_IPFIX, "address" },
+	{ FE_FORMAT_IPFIX, "transport" },
+	{ FE_FORMAT_IPFIX, "version" },
+	{ FE_FORMAT_IPFIX, "mtu" },
+	{ FE_FORMAT_IPFIX, "template_refresh" },
+	{ FE_FORMAT_JSON, "path" },
 };
 
 /* A collector's format and version against its other keys. */

@@ -64,15 +64,14 @@ static void print_collector(FILE *f, const struct fe_config *cfg,
 		fprintf(f, "address = %s\ntransport = %s\nversion = %u\n",
 			c->address, fe_transport_name(c->transport),
 			c->version);
-	fprintf(f, "biflow = %s\nsplit_links = %s\n",
-		c->biflow ? "yes" : "no", c->split_links ? "yes" : "no");
+	fprintf(f, "biflow = %s\nsplit_links = %s\n", c->biflow ? "yes" : "no",
+		c->split_links ? "yes" : "no");
 	if (c->tmpl >= 0 && c->tmpl < cfg->ntmpl)
 		fprintf(f, "template = %s\n", cfg->tmpl[c->tmpl].name);
 	if (c->format == FE_FORMAT_IPFIX)
 		fprintf(f, "mtu = %u\ntemplate_refresh = %u\n", c->mtu,
 			c->template_refresh);
-	fprintf(f, "observation_domain = %" PRIu32 "\n",
-		c->observation_domain);
+	fprintf(f, "observation_domain = %" PRIu32 "\n", c->observation_domain);
 }
 
 static void print_template(FILE *f, const struct fe_template_cfg *t)

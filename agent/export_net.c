@@ -32,7 +32,7 @@ struct fe_output {
 	uint32_t last_err_log; /* s */
 	uint64_t errs_since_log;
 	uint64_t sessions;
-	uint32_t options_s; /* options records last sent (TCP refresh) */
+	uint32_t options_s;    /* options records last sent (TCP refresh) */
 	int host_ns, meter_ns; /* netns fds of the caller's, or -1 */
 	struct fe_link *links; /* FE_OPT_MAX_LINKS, read at each refresh */
 };

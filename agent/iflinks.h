@@ -10,7 +10,7 @@
 
 struct fe_link {
 	uint32_t ifindex;
-	char name[16];			/* IFNAMSIZ */
+	char name[16];		       /* IFNAMSIZ */
 	char alias[FE_LINK_ALIAS_MAX]; /* "" when not set */
 };
 

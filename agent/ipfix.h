@@ -95,9 +95,9 @@ struct ipfix_wire {
 	uint16_t version;
 	uint16_t hdr_len;
 	uint16_t set_template, set_options; /* set ids of the template kinds */
-	bool pad_sets;	      /* pad every set to a multiple of 4 octets */
+	bool pad_sets;	       /* pad every set to a multiple of 4 octets */
 	bool options_set_each; /* one options template per set */
-	bool seq_per_message; /* the sequence counts messages, not records */
+	bool seq_per_message;  /* the sequence counts messages, not records */
 	void (*put_header)(uint8_t *p, const struct ipfix_msg_hdr *h);
 	/* The octets of t's template record; 0 when t cannot be expressed
 	 * in this format (v9: an enterprise field).
@@ -135,8 +135,8 @@ typedef int (*ipfix_send_fn)(void *ctx, const void *msg, size_t len);
  */
 struct ipfix_writer_stats {
 	uint64_t messages; /* sent (exportedMessageTotalCount) */
-	uint64_t records;  /* flow records sent (exportedFlowRecordTotalCount) */
-	uint64_t options;  /* options data records sent */
+	uint64_t records; /* flow records sent (exportedFlowRecordTotalCount) */
+	uint64_t options; /* options data records sent */
 	uint64_t templates; /* template records sent */
 	uint64_t octets;    /* message octets sent (exportedOctetTotalCount) */
 	uint64_t send_errors; /* messages the transport refused */

@@ -42,10 +42,11 @@ void ipfix_table__free(struct ipfix_table *t)
 
 const char *ipfix_table_header(char *buf, size_t len)
 {
-	snprintf(buf, len, "%-*s %-*s %-*s    %-*s %*s %*s %*s %*s %-*s %-3s %s",
-		 W_TIME, "TIME", W_PROTO, "PROTO", W_ADDR, "SRC", W_ADDR,
-		 "DST", W_PKTS, "PKTS", W_OCTETS, "BYTES", W_PKTS, "RPKTS",
-		 W_OCTETS, "RBYTES", W_IF, "IN>OUT", "DIR", "END");
+	snprintf(buf, len,
+		 "%-*s %-*s %-*s    %-*s %*s %*s %*s %*s %-*s %-3s %s", W_TIME,
+		 "TIME", W_PROTO, "PROTO", W_ADDR, "SRC", W_ADDR, "DST", W_PKTS,
+		 "PKTS", W_OCTETS, "BYTES", W_PKTS, "RPKTS", W_OCTETS, "RBYTES",
+		 W_IF, "IN>OUT", "DIR", "END");
 	return buf;
 }
 
@@ -58,8 +59,8 @@ static bool rec_uint(const struct ipfix_dec_record *r, uint16_t id,
 }
 
 /* A string value without its zero padding (fixed-length fields). */
-static void rec_string(const struct ipfix_dec_record *r, uint16_t id,
-		       char *out, size_t cap)
+static void rec_string(const struct ipfix_dec_record *r, uint16_t id, char *out,
+		       size_t cap)
 {
 	const struct ipfix_dec_value *x = ipfix_dec_find(r, id, 0);
 	size_t n = 0;
@@ -115,8 +116,8 @@ static void fmt_endpoint(const struct ipfix_dec_record *r, bool dst,
 	}
 	inet_ntop(fam == 4 ? AF_INET : AF_INET6, a, s, sizeof(s));
 	if (is_icmp(proto)) {
-		if (dst && (rec_uint(r, 32, 0, &tc) || rec_uint(r, 139, 0, &tc) ||
-			    has_port))
+		if (dst && (rec_uint(r, 32, 0, &tc) ||
+			    rec_uint(r, 139, 0, &tc) || has_port))
 			snprintf(out, cap, "%s %u/%u", s,
 				 (unsigned)((tc ? tc : port) >> 8),
 				 (unsigned)((tc ? tc : port) & 0xff));
@@ -135,8 +136,8 @@ static const char *proto_name(uint64_t p, char *buf, size_t len)
 	static const struct {
 		uint8_t p;
 		const char *name;
-	} names[] = { { 1, "icmp" },  { 2, "igmp" },  { 6, "tcp" },
-		      { 17, "udp" },  { 47, "gre" },  { 50, "esp" },
+	} names[] = { { 1, "icmp" },   { 2, "igmp" },	{ 6, "tcp" },
+		      { 17, "udp" },   { 47, "gre" },	{ 50, "esp" },
 		      { 58, "icmp6" }, { 132, "sctp" }, { 136, "udpl" } };
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
@@ -200,10 +201,10 @@ static void fmt_count(const struct ipfix_dec_record *r, uint16_t id,
 static int table_flow(const struct ipfix_table *t,
 		      const struct ipfix_dec_record *r, char *buf, size_t len)
 {
-	static const char *const reasons[] = { "-",	 "idle",   "active",
-					       "end",	 "forced", "lack" };
-	char tm[16], pb[8], src[64], dst[64], pk[24], oc[24], rpk[24],
-		roc[24], in[64], out[64], ifs[130];
+	static const char *const reasons[] = { "-",   "idle",	"active",
+					       "end", "forced", "lack" };
+	char tm[16], pb[8], src[64], dst[64], pk[24], oc[24], rpk[24], roc[24],
+		in[64], out[64], ifs[130];
 	uint64_t proto = 0, in_if = 0, out_if = 0, dir = 9, end = 0;
 	bool has_in = rec_uint(r, 10, 0, &in_if);
 	bool has_out = rec_uint(r, 14, 0, &out_if);
@@ -225,9 +226,11 @@ static int table_flow(const struct ipfix_table *t,
 	n = snprintf(buf, len,
 		     "%-*s %-*s %-*s -> %-*s %*s %*s %*s %*s %-*s %-3s %s",
 		     W_TIME, tm, W_PROTO, proto_name(proto, pb, sizeof(pb)),
-		     W_ADDR, src, W_ADDR, dst, W_PKTS, pk, W_OCTETS, oc,
-		     W_PKTS, rpk, W_OCTETS, roc, W_IF, ifs,
-		     dir == 0 ? "in" : dir == 1 ? "out" : "-",
+		     W_ADDR, src, W_ADDR, dst, W_PKTS, pk, W_OCTETS, oc, W_PKTS,
+		     rpk, W_OCTETS, roc, W_IF, ifs,
+		     dir == 0	? "in"
+		     : dir == 1 ? "out"
+				: "-",
 		     end < 6 ? reasons[end] : "?");
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
@@ -250,9 +253,9 @@ static int table_iface(struct ipfix_table *t, const struct ipfix_dec_record *r,
 		*old = nw;
 	else if (t->nifs < IPFIX_TABLE_MAX_IFS)
 		t->ifs[t->nifs++] = nw;
-	n = snprintf(buf, len, "# domain %u interface %u: %s%s%s%s",
-		     nw.domain, nw.ifindex, nw.name, nw.desc[0] ? " \"" : "",
-		     nw.desc, nw.desc[0] ? "\"" : "");
+	n = snprintf(buf, len, "# domain %u interface %u: %s%s%s%s", nw.domain,
+		     nw.ifindex, nw.name, nw.desc[0] ? " \"" : "", nw.desc,
+		     nw.desc[0] ? "\"" : "");
 	return n < 0 || (size_t)n >= len ? -ENOSPC : n;
 }
 
@@ -310,7 +313,8 @@ static bool addr_is_noise(int fam, const uint8_t *a)
 		return a[0] >= 224 || (a[0] == 169 && a[1] == 254) ||
 		       !memcmp(a, zero, 4);
 	if (fam == 6)
-		return a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
+		return a[0] == 0xff ||
+		       (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) ||
 		       !memcmp(a, zero, 16);
 	return false;
 }

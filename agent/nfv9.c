@@ -80,6 +80,6 @@ struct ipfix_writer *nfv9_writer__new(uint32_t source_id, uint16_t mtu,
 				      uint64_t boot_ms, ipfix_send_fn send,
 				      void *ctx)
 {
-	return ipfix_writer__new_wire(&nfv9_wire, source_id, mtu, boot_ms,
-				      send, ctx);
+	return ipfix_writer__new_wire(&nfv9_wire, source_id, mtu, boot_ms, send,
+				      ctx);
 }

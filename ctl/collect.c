@@ -76,8 +76,7 @@ static const struct opt_def collect_opts[] = {
 		      .show_default = true),
 	DEFINE_OPTION("json", OPT_FLAG, struct collect_args, json,
 		      .short_name = 'j', .help = "the same as --format json"),
-	DEFINE_OPTION("hide-noise", OPT_FLAG, struct collect_args,
-		      hide_noise,
+	DEFINE_OPTION("hide-noise", OPT_FLAG, struct collect_args, hide_noise,
 		      .help = "skip flow records of link-local, multicast and "
 			      "broadcast addresses and IPv6 neighbour "
 			      "discovery and MLD (counted in the summary)"),

@@ -55,8 +55,9 @@ static const struct {
 	{ "biflow = yes with v9",
 	  "[collector a]\naddress = 127.0.0.1:2055\nversion = 9\nbiflow = "
 	  "yes\n",
-	  4, "[collector a] biflow = yes needs version = 10: NetFlow v9 has "
-	     "no biflow records (version = 9 on line 3" },
+	  4,
+	  "[collector a] biflow = yes needs version = 10: NetFlow v9 has "
+	  "no biflow records (version = 9 on line 3" },
 	{ "biflow = yes before version = 9",
 	  "[collector a]\nbiflow = yes\naddress = 127.0.0.1:2055\nversion = "
 	  "9\n",
@@ -70,8 +71,9 @@ static const struct {
 	{ "json with address",
 	  "[collector a]\nformat = json\npath = -\naddress = 1.2.3.4:5\n", 4,
 	  "[collector a] address is not used with format = json" },
-	{ "json with version", "[collector a]\nformat = json\npath = -\n"
-			       "version = 9\n",
+	{ "json with version",
+	  "[collector a]\nformat = json\npath = -\n"
+	  "version = 9\n",
 	  4, "version is not used with format = json" },
 	{ "ipfix with path",
 	  "[collector a]\naddress = 1.2.3.4:5\npath = /tmp/x.json\n", 3,

@@ -82,9 +82,9 @@ static void test_v9_messages(void **state)
 		0x00, 0x02, 0x00, 0x08, /* packetDeltaCount 8 */
 		0x00, 0x04, 0x00, 0x01, /* protocolIdentifier 1 */
 		0x01, 0x2c, 0x00, 0x18, /* data flowset 300, 24 octets */
-		0, 0, 0, 0, 0, 0, 0, 3, 17, /* record 1 */
-		0, 0, 0, 0, 0, 0, 0, 4, 17, /* record 2 */
-		0x00, 0x00,		    /* padding to 4 */
+		0,    0,    0,	  0,	0, 0, 0, 3, 17, /* record 1 */
+		0,    0,    0,	  0,	0, 0, 0, 4, 17, /* record 2 */
+		0x00, 0x00,				/* padding to 4 */
 	};
 	struct sink *s = calloc(1, sizeof(*s));
 	struct ipfix_template t;
@@ -111,7 +111,7 @@ static void test_v9_messages(void **state)
 	assert_int_equal(ipfix_writer__add_record(w, &t, &r, 0x5f000002), 0);
 	assert_int_equal(ipfix_writer__flush(w, 0x5f000002), 0);
 	assert_int_equal(g32(s->msg[1] + 12), 1);
-	assert_int_equal(g16(s->msg[1] + 2), 1);	 /* count */
+	assert_int_equal(g16(s->msg[1] + 2), 1);    /* count */
 	assert_int_equal(g32(s->msg[1] + 4), 6000); /* sysUptime */
 	assert_int_equal(ipfix_writer__seq(w), 2);
 	ipfix_writer__stats(w, &st);
@@ -150,7 +150,8 @@ static void test_options_ids(void **state)
 	/* no sampling template while sampling = 1 */
 	assert_int_equal(fe_options_templates(&o, t), 2);
 	assert_int_equal(o.iface.scope, 1);
-	assert_int_equal(o.iface.rec_len, 4 + FE_OPT_IFNAME_LEN + FE_OPT_IFDESC_LEN);
+	assert_int_equal(o.iface.rec_len,
+			 4 + FE_OPT_IFNAME_LEN + FE_OPT_IFDESC_LEN);
 	assert_int_equal(o.stats.rec_len, 4 + 6 * 8);
 	assert_true(o.iface.rec_len <= FE_OPT_REC_MAX);
 	/* the data templates 256/257 take those ids: the options move */
@@ -167,8 +168,10 @@ static void test_options_records(void **state)
 {
 	struct fe_options o;
 	struct fe_link l = { .ifindex = 5, .name = "eth1" };
-	struct ipfix_writer_stats st = { .messages = 3, .records = 40,
-					 .octets = 5000, .not_sent = 2,
+	struct ipfix_writer_stats st = { .messages = 3,
+					 .records = 40,
+					 .octets = 5000,
+					 .not_sent = 2,
 					 .not_sent_packets = 9,
 					 .not_sent_octets = 900 };
 	uint8_t rec[FE_OPT_REC_MAX];
@@ -185,12 +188,12 @@ static void test_options_records(void **state)
 	assert_int_equal(rec[20 + 63], 0);
 	fe_options_stats_record(&o, rec, 9, &st);
 	assert_int_equal(g32(rec), 9);
-	assert_int_equal(g32(rec + 4 + 4), 3);	    /* messages */
-	assert_int_equal(g32(rec + 12 + 4), 40);    /* flow records */
-	assert_int_equal(g32(rec + 20 + 4), 5000);  /* octets */
-	assert_int_equal(g32(rec + 28 + 4), 2);	    /* not sent */
-	assert_int_equal(g32(rec + 36 + 4), 9);	    /* their packets */
-	assert_int_equal(g32(rec + 44 + 4), 900);   /* their octets */
+	assert_int_equal(g32(rec + 4 + 4), 3);	   /* messages */
+	assert_int_equal(g32(rec + 12 + 4), 40);   /* flow records */
+	assert_int_equal(g32(rec + 20 + 4), 5000); /* octets */
+	assert_int_equal(g32(rec + 28 + 4), 2);	   /* not sent */
+	assert_int_equal(g32(rec + 36 + 4), 9);	   /* their packets */
+	assert_int_equal(g32(rec + 44 + 4), 900);  /* their octets */
 	assert_false(fe_options_sampling_record(&o, rec, 1));
 }
 
@@ -247,14 +250,14 @@ static void test_v9_options_template(void **state)
 	assert_int_equal(ipfix_writer__add_templates(w, t, 2, 1), 0);
 	assert_int_equal(ipfix_writer__flush(w, 1), 0);
 	p = s->msg[0] + 20;
-	assert_int_equal(g16(p), 1);	     /* options template flowset */
-	assert_int_equal(g16(p + 2), 24);    /* 4 + 6 + 12, padded to 24 */
+	assert_int_equal(g16(p), 1);	  /* options template flowset */
+	assert_int_equal(g16(p + 2), 24); /* 4 + 6 + 12, padded to 24 */
 	assert_int_equal(g16(p + 4), 256);
-	assert_int_equal(g16(p + 6), 4);     /* scope length, octets */
-	assert_int_equal(g16(p + 8), 8);     /* option length, octets */
-	assert_int_equal(g16(p + 10), 2);    /* scope type Interface */
-	assert_int_equal(g16(p + 14), 82);   /* interfaceName */
-	assert_int_equal(g16(p + 24 + 10), 1); /* the stats: System scope */
+	assert_int_equal(g16(p + 6), 4);	 /* scope length, octets */
+	assert_int_equal(g16(p + 8), 8);	 /* option length, octets */
+	assert_int_equal(g16(p + 10), 2);	 /* scope type Interface */
+	assert_int_equal(g16(p + 14), 82);	 /* interfaceName */
+	assert_int_equal(g16(p + 24 + 10), 1);	 /* the stats: System scope */
 	assert_int_equal(g16(s->msg[0] + 2), 2); /* count: two templates */
 	ipfix_writer__free(w);
 	free(s);
@@ -329,7 +332,8 @@ static void test_options_decoded(void **state)
 	assert_non_null(strstr(out, "\"options\":true,\"ingressInterface\":3,"
 				    "\"interfaceName\":\"fe-s1\","
 				    "\"interfaceDescription\":\"uplink\"}"));
-	assert_non_null(strstr(out, "# domain 1 interface 3: fe-s1 \"uplink\""));
+	assert_non_null(
+		strstr(out, "# domain 1 interface 3: fe-s1 \"uplink\""));
 	ipfix_decoder__free(d);
 	ipfix_writer__free(w);
 	free(s);
@@ -338,8 +342,8 @@ static void test_options_decoded(void **state)
 /* A flow record as a table row, and the noise filter. */
 static void test_table_row(void **state)
 {
-	static const uint16_t ies[] = { 152, 1, 2, 8, 12, 7, 11, 4, 10, 14, 61,
-					136 };
+	static const uint16_t ies[] = { 152, 1, 2,  8,	12, 7,
+					11,  4, 10, 14, 61, 136 };
 	struct sink *s = calloc(1, sizeof(*s));
 	struct ipfix_template t;
 	const struct ipfix_template *tp = &t;
@@ -372,10 +376,11 @@ static void test_table_row(void **state)
 	ipfix_writer__flush(w, 1);
 	ipfix_decoder__parse(d, NULL, 0, s->msg[0], s->len[0], dec_cb, out,
 			     NULL, err, sizeof(err));
-	assert_non_null(strstr(out, "01:00:00.005 tcp   10.0.0.1:40000           -> "
-				    "192.0.2.1:443                   3        300"
-				    "        2        120 2>3             out "
-				    "active"));
+	assert_non_null(strstr(out,
+			       "01:00:00.005 tcp   10.0.0.1:40000           -> "
+			       "192.0.2.1:443                   3        300"
+			       "        2        120 2>3             out "
+			       "active"));
 	ipfix_decoder__free(d);
 	ipfix_writer__free(w);
 	free(s);
@@ -398,13 +403,16 @@ static void test_noise(void **state)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		r->nvalues = 3;
-		r->v[0] = (struct ipfix_dec_value){ .id = 8, .len = 4,
-						    .data = (const uint8_t *)
-							    cases[i].src };
-		r->v[1] = (struct ipfix_dec_value){ .id = 12, .len = 4,
-						    .data = (const uint8_t *)
-							    cases[i].dst };
-		r->v[2] = (struct ipfix_dec_value){ .id = 4, .len = 1,
+		r->v[0] = (struct ipfix_dec_value){
+			.id = 8, .len = 4, .data = (const uint8_t *)cases[i].src
+		};
+		r->v[1] = (struct ipfix_dec_value){
+			.id = 12,
+			.len = 4,
+			.data = (const uint8_t *)cases[i].dst
+		};
+		r->v[2] = (struct ipfix_dec_value){ .id = 4,
+						    .len = 1,
 						    .data = &cases[i].proto };
 		assert_int_equal(ipfix_record_is_noise(r), cases[i].noise);
 	}
