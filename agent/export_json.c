@@ -17,8 +17,8 @@
  * counted not sent, if it fails), with their packets and octets.
  */
 struct fe_output {
-	struct fe_collector_cfg cc;
-	struct ipfix_template tmpl[2];
+	const struct fe_collector_cfg *cc;
+	const struct ipfix_template *tmpl; /* [0] IPv4, [1] IPv6 */
 	FILE *f;
 	uint64_t lines, bytes, errors, not_sent, not_sent_packets,
 		not_sent_octets;
@@ -32,12 +32,12 @@ static FILE *json_fopen(const struct fe_output *o)
 {
 	FILE *f;
 
-	if (!strcmp(o->cc.path, "-"))
+	if (!strcmp(o->cc->path, "-"))
 		return stdout;
 	/* append: a restart must not truncate what was written */
-	f = fopen(o->cc.path, "ae");
+	f = fopen(o->cc->path, "ae");
 	if (!f)
-		pr_warn("collector %s: open %s: %s\n", o->cc.name, o->cc.path,
+		pr_warn("collector %s: open %s: %s\n", o->cc->name, o->cc->path,
 			strerror(errno));
 	return f;
 }
@@ -52,7 +52,7 @@ static void json_flush(struct fe_output *o)
 		o->bytes += o->pending_bytes;
 	} else {
 		pr_warn("collector %s: write %s: %s (%llu records lost)\n",
-			o->cc.name, o->cc.path, strerror(errno),
+			o->cc->name, o->cc->path, strerror(errno),
 			(unsigned long long)o->pending);
 		clearerr(o->f);
 		o->errors++;
@@ -62,6 +62,28 @@ static void json_flush(struct fe_output *o)
 	}
 	o->pending = o->pending_bytes = 0;
 	o->pending_packets = o->pending_octets = 0;
+}
+
+static struct fe_output *json_open(const struct fe_output_args *a)
+{
+	struct fe_output *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	o->cc = a->cc;
+	o->tmpl = a->tmpl;
+	o->f = json_fopen(o);
+	if (!o->f) {
+		int err = errno;
+
+		free(o);
+		errno = err;
+		return NULL;
+	}
+	pr_info("collector %s: JSON lines to %s, %s records\n", o->cc->name,
+		strcmp(o->cc->path, "-") ? o->cc->path : "standard output",
+		o->cc->biflow ? "biflow" : "uniflow");
+	return o;
 }
 
 static void json_close(struct fe_output *o)
@@ -74,29 +96,6 @@ static void json_close(struct fe_output *o)
 	free(o);
 }
 
-static struct fe_output *json_open(const struct fe_output_args *a)
-{
-	struct fe_output *o = calloc(1, sizeof(*o));
-
-	if (!o)
-		return NULL;
-	o->cc = *a->cc;
-	o->tmpl[0] = a->tmpl[0];
-	o->tmpl[1] = a->tmpl[1];
-	o->f = json_fopen(o);
-	if (!o->f) {
-		int err = errno;
-
-		free(o);
-		errno = err;
-		return NULL;
-	}
-	pr_info("collector %s: JSON lines to %s, %s records\n", o->cc.name,
-		strcmp(o->cc.path, "-") ? o->cc.path : "standard output",
-		o->cc.biflow ? "biflow" : "uniflow");
-	return o;
-}
-
 /* The record as a decoder would see it after receiving it with t. */
 static void json_decoded(struct fe_output *o, const struct ipfix_template *t,
 			 const struct fe_record *r, uint32_t now_s)
@@ -104,7 +103,7 @@ static void json_decoded(struct fe_output *o, const struct ipfix_template *t,
 	struct ipfix_dec_record *d = &o->dec;
 	uint8_t *p = o->rec;
 
-	d->domain = o->cc.observation_domain;
+	d->domain = o->cc->observation_domain;
 	d->export_time = now_s;
 	d->template_id = t->id;
 	d->nvalues = t->nfields;
@@ -160,7 +159,7 @@ static void json_reopen(struct fe_output *o)
 	if (o->f)
 		fclose(o->f);
 	o->f = f;
-	pr_info("collector %s: reopened %s\n", o->cc.name, o->cc.path);
+	pr_info("collector %s: reopened %s\n", o->cc->name, o->cc->path);
 }
 
 static void json_stats(const struct fe_output *o, struct exporter_stats *s)

@@ -21,8 +21,8 @@
 #define TCP_BACKOFF_MAX 60
 
 struct fe_output {
-	struct fe_collector_cfg cc;
-	struct ipfix_template tmpl[2]; /* [0] IPv4, [1] IPv6 */
+	const struct fe_collector_cfg *cc;
+	const struct ipfix_template *tmpl; /* [0] IPv4, [1] IPv6 */
 	struct fe_options opts;
 	struct ipfix_writer *w;
 	int fd;
@@ -46,7 +46,7 @@ static void log_send_error(struct fe_output *o, int err)
 		return;
 	pr_warn("collector %s (%s): send failed: %s (%llu failed sends since "
 		"last message; metering goes on)\n",
-		o->cc.name, o->cc.address, strerror(err),
+		o->cc->name, o->cc->address, strerror(err),
 		(unsigned long long)o->errs_since_log);
 	o->last_err_log = now;
 	o->errs_since_log = 0;
@@ -64,7 +64,7 @@ static int send_msg(void *ctx, const void *msg, size_t len)
 		return 0;
 	int err = n < 0 ? errno : EMSGSIZE;
 	log_send_error(o, err);
-	if (o->cc.transport == FE_TRANSPORT_TCP) {
+	if (o->cc->transport == FE_TRANSPORT_TCP) {
 		/* a partial message breaks the stream: start a new session */
 		close(o->fd);
 		o->fd = -1;
@@ -81,8 +81,8 @@ static int open_socket(struct fe_output *o)
 	if (o->host_ns >= 0 && setns(o->host_ns, CLONE_NEWNET))
 		return -errno;
 	int type =
-		o->cc.transport == FE_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
-	int fd = socket(o->cc.addr.ss_family, type | SOCK_CLOEXEC, 0);
+		o->cc->transport == FE_TRANSPORT_TCP ? SOCK_STREAM : SOCK_DGRAM;
+	int fd = socket(o->cc->addr.ss_family, type | SOCK_CLOEXEC, 0);
 	int serr = errno;
 
 	if (o->meter_ns >= 0 && setns(o->meter_ns, CLONE_NEWNET))
@@ -95,7 +95,7 @@ static int open_socket(struct fe_output *o)
 	/* connected UDP: one source port for the whole run (collectors key
 	 * exporters by it), and ICMP errors come back as send errors
 	 */
-	if (connect(fd, (struct sockaddr *)&o->cc.addr, o->cc.addrlen) &&
+	if (connect(fd, (struct sockaddr *)&o->cc->addr, o->cc->addrlen) &&
 	    errno != EINPROGRESS) {
 		int err = -errno;
 
@@ -112,7 +112,7 @@ static void send_stats(struct fe_output *o, uint32_t now)
 	struct ipfix_writer_stats st;
 
 	ipfix_writer__stats(o->w, &st);
-	fe_options_stats_record(&o->opts, rec, o->cc.observation_domain, &st);
+	fe_options_stats_record(&o->opts, rec, o->cc->observation_domain, &st);
 	ipfix_writer__add_options(o->w, &o->opts.stats, rec, now);
 }
 
@@ -143,20 +143,19 @@ static struct fe_output *net_open(const struct fe_output_args *a)
 
 	if (!o)
 		return NULL;
-	o->cc = *a->cc;
-	o->tmpl[0] = a->tmpl[0];
-	o->tmpl[1] = a->tmpl[1];
+	o->cc = a->cc;
+	o->tmpl = a->tmpl;
 	o->fd = -1;
 	o->host_ns = a->host_ns;
 	o->meter_ns = a->meter_ns;
 	/* sampling comes with [agent] sampling (issue 11 item 2) */
 	fe_options_init(&o->opts, o->tmpl[0].id, 1);
 	o->links = calloc(FE_OPT_MAX_LINKS, sizeof(*o->links));
-	if (o->cc.version == NFV9_VERSION)
-		o->w = nfv9_writer__new(o->cc.observation_domain, o->cc.mtu,
+	if (o->cc->version == NFV9_VERSION)
+		o->w = nfv9_writer__new(o->cc->observation_domain, o->cc->mtu,
 					fe_clock_boot_unix_ms(), send_msg, o);
 	else
-		o->w = ipfix_writer__new(o->cc.observation_domain, o->cc.mtu,
+		o->w = ipfix_writer__new(o->cc->observation_domain, o->cc->mtu,
 					 send_msg, o);
 	if (!o->w || !o->links) {
 		net_close(o);
@@ -166,12 +165,13 @@ static struct fe_output *net_open(const struct fe_output_args *a)
 	/* a collector that cannot be reached yet (no route at boot) does
 	 * not stop metering: the socket is retried every tick with backoff
 	 */
-	if (o->cc.transport == FE_TRANSPORT_UDP && open_socket(o) == 0)
+	if (o->cc->transport == FE_TRANSPORT_UDP && open_socket(o) == 0)
 		o->connected = true;
 	pr_info("collector %s: %s over %s, %s %s records, template %u/%u\n",
-		o->cc.name, o->cc.address, fe_transport_name(o->cc.transport),
-		o->cc.version == NFV9_VERSION ? "NetFlow v9" : "IPFIX",
-		o->cc.biflow ? "biflow" : "uniflow", o->tmpl[0].id,
+		o->cc->name, o->cc->address,
+		fe_transport_name(o->cc->transport),
+		o->cc->version == NFV9_VERSION ? "NetFlow v9" : "IPFIX",
+		o->cc->biflow ? "biflow" : "uniflow", o->tmpl[0].id,
 		o->tmpl[1].id);
 	return o;
 }
@@ -186,7 +186,7 @@ static void send_options(struct fe_output *o, uint32_t now)
 	int n = fe_links_read(o->links, FE_OPT_MAX_LINKS);
 
 	if (n < 0)
-		pr_debug("collector %s: interface names: %s\n", o->cc.name,
+		pr_debug("collector %s: interface names: %s\n", o->cc->name,
 			 strerror(-n));
 	for (int i = 0; i < n; i++) {
 		fe_options_iface_record(&o->opts, rec, &o->links[i]);
@@ -213,8 +213,8 @@ static void net_record(struct fe_output *o, const struct fe_record *r,
 	/* UDP: templates at start and every template_refresh; TCP: once per
 	 * session, when it comes up (tcp_connect)
 	 */
-	if (o->cc.transport == FE_TRANSPORT_UDP &&
-	    ipfix_writer__templates_due(o->w, now_s, o->cc.template_refresh))
+	if (o->cc->transport == FE_TRANSPORT_UDP &&
+	    ipfix_writer__templates_due(o->w, now_s, o->cc->template_refresh))
 		send_templates(o, now_s);
 	ipfix_writer__add_record(o->w, &o->tmpl[r->family == 6], r, now_s);
 }
@@ -256,7 +256,7 @@ static void tcp_connect(struct fe_output *o, uint32_t now)
 		o->connected = true;
 		o->backoff = 0;
 		o->sessions++;
-		pr_info("collector %s: TCP session %llu up\n", o->cc.name,
+		pr_info("collector %s: TCP session %llu up\n", o->cc->name,
 			(unsigned long long)o->sessions);
 		send_templates(o, now);
 		return;
@@ -278,7 +278,7 @@ static void tcp_tick(struct fe_output *o, uint32_t now_s)
 	if (o->connected && recv(o->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) {
 		pr_warn("collector %s (%s): TCP session closed by the "
 			"collector; reconnecting\n",
-			o->cc.name, o->cc.address);
+			o->cc->name, o->cc->address);
 		close(o->fd);
 		o->fd = -1;
 		o->connected = false;
@@ -288,8 +288,8 @@ static void tcp_tick(struct fe_output *o, uint32_t now_s)
 	/* templates stay for the session; the options records' values
 	 * change, so they are refreshed
 	 */
-	else if (o->cc.template_refresh &&
-		 now_s - o->options_s >= o->cc.template_refresh)
+	else if (o->cc->template_refresh &&
+		 now_s - o->options_s >= o->cc->template_refresh)
 		send_options(o, now_s);
 }
 
@@ -301,20 +301,20 @@ static void udp_tick(struct fe_output *o, uint32_t now_s)
 		if (err) {
 			open_backoff(o, now_s, -err);
 		} else {
-			pr_info("collector %s: UDP socket open\n", o->cc.name);
+			pr_info("collector %s: UDP socket open\n", o->cc->name);
 			o->connected = true;
 			o->backoff = 0;
 			send_templates(o, now_s);
 		}
 	}
-	if (o->cc.template_refresh &&
-	    ipfix_writer__templates_due(o->w, now_s, o->cc.template_refresh))
+	if (o->cc->template_refresh &&
+	    ipfix_writer__templates_due(o->w, now_s, o->cc->template_refresh))
 		send_templates(o, now_s);
 }
 
 static void net_tick(struct fe_output *o, uint32_t now_s)
 {
-	if (o->cc.transport == FE_TRANSPORT_TCP)
+	if (o->cc->transport == FE_TRANSPORT_TCP)
 		tcp_tick(o, now_s);
 	else
 		udp_tick(o, now_s);
@@ -330,7 +330,7 @@ static void net_stats(const struct fe_output *o, struct exporter_stats *s)
 	struct ipfix_writer_stats w;
 
 	ipfix_writer__stats(o->w, &w);
-	s->kind = o->cc.version == NFV9_VERSION ? "netflow-v9" : "ipfix";
+	s->kind = o->cc->version == NFV9_VERSION ? "netflow-v9" : "ipfix";
 	s->messages = w.messages;
 	s->records = w.records;
 	s->options = w.options;

@@ -38,18 +38,18 @@ static void links_parse(const struct nlmsghdr *h, struct fe_link *out)
 
 static int links_request(int fd)
 {
-	struct {
-		struct nlmsghdr h;
-		struct ifinfomsg ifi;
-	} req = {
-		.h = { .nlmsg_len = NLMSG_LENGTH(sizeof(struct ifinfomsg)),
-		       .nlmsg_type = RTM_GETLINK,
-		       .nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
-		       .nlmsg_seq = 1 },
-		.ifi = { .ifi_family = AF_UNSPEC },
-	};
+	char buf[NLMSG_SPACE(sizeof(struct ifinfomsg))]
+		__attribute__((aligned(4))) = { 0 };
+	struct nlmsghdr *h = (struct nlmsghdr *)buf;
+	struct ifinfomsg *ifi = NLMSG_DATA(h);
 
-	return send(fd, &req, req.h.nlmsg_len, 0) < 0 ? -errno : 0;
+	/* every link, all families */
+	h->nlmsg_len = NLMSG_LENGTH(sizeof(*ifi));
+	h->nlmsg_type = RTM_GETLINK;
+	h->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	h->nlmsg_seq = 1;
+	ifi->ifi_family = AF_UNSPEC;
+	return send(fd, buf, h->nlmsg_len, 0) < 0 ? -errno : 0;
 }
 
 /* Reads the dump's messages until NLMSG_DONE. */

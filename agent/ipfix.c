@@ -310,40 +310,15 @@ static void ipfix_put_header(uint8_t *p, const struct ipfix_msg_hdr *h)
 }
 
 /* Template: id, field count; options template: id, field count, scope
- * field count (RFC 7011 3.4.2); then the field specifiers.
+ * field count (RFC 7011 3.4.2).
  */
-static size_t ipfix_template_len(const struct ipfix_template *t)
+static void ipfix_put_template_header(uint8_t *p,
+				      const struct ipfix_template *t)
 {
-	size_t n = t->scope ? 6 : 4;
-	int i;
-
-	for (i = 0; i < t->nfields; i++)
-		n += t->f[i].pen ? 8 : 4;
-	return n;
-}
-
-static void ipfix_put_template(uint8_t *p, const struct ipfix_template *t)
-{
-	int j;
-
 	ipfix_put16(p, t->id);
 	ipfix_put16(p + 2, t->nfields);
-	p += 4;
-	if (t->scope) {
-		ipfix_put16(p, t->scope);
-		p += 2;
-	}
-	for (j = 0; j < t->nfields; j++) {
-		const struct ipfix_field *f = &t->f[j];
-
-		ipfix_put16(p, f->id | (f->pen ? 0x8000 : 0));
-		ipfix_put16(p + 2, f->len);
-		p += 4;
-		if (f->pen) {
-			ipfix_put32(p, f->pen);
-			p += 4;
-		}
-	}
+	if (t->scope)
+		ipfix_put16(p + 4, t->scope);
 }
 
 const struct ipfix_wire ipfix_wire_v10 = {
@@ -356,9 +331,9 @@ const struct ipfix_wire ipfix_wire_v10 = {
 	 * length, so it reads only the first of a set right
 	 */
 	.options_set_each = true,
+	.enterprise = true,
 	.put_header = ipfix_put_header,
-	.template_len = ipfix_template_len,
-	.put_template = ipfix_put_template,
+	.put_template_header = ipfix_put_template_header,
 };
 
 /* Invariant: len is 0 (no message pending) or at least the header; set_off
@@ -532,6 +507,45 @@ static bool ipfix_writer_fits(const struct ipfix_writer *w, size_t need)
 	return w->wire->hdr_len + IPFIX_SET_HDR_LEN + need + pad <= w->mtu;
 }
 
+/* The octets of t's template record in w's format; 0 when the format
+ * cannot express it (an enterprise field in NetFlow v9).
+ */
+static size_t ipfix_writer_template_len(const struct ipfix_writer *w,
+					const struct ipfix_template *t)
+{
+	size_t n = t->scope ? 6 : 4;
+
+	for (int i = 0; i < t->nfields; i++) {
+		if (t->f[i].pen && !w->wire->enterprise)
+			return 0;
+		n += t->f[i].pen ? 8 : 4;
+	}
+	return n;
+}
+
+static void ipfix_writer_put_template(struct ipfix_writer *w,
+				      const struct ipfix_template *t)
+{
+	uint8_t *p = w->buf + w->len;
+
+	w->wire->put_template_header(p, t);
+	p += t->scope ? 6 : 4;
+	for (int i = 0; i < t->nfields; i++) {
+		const struct ipfix_field *f = &t->f[i];
+		uint16_t type = f->id;
+
+		if (i < t->scope && w->wire->scope_type)
+			type = w->wire->scope_type(type);
+		ipfix_put16(p, type | (f->pen ? 0x8000 : 0));
+		ipfix_put16(p + 2, f->len);
+		p += 4;
+		if (f->pen) {
+			ipfix_put32(p, f->pen);
+			p += 4;
+		}
+	}
+}
+
 int ipfix_writer__add_templates(struct ipfix_writer *w,
 				const struct ipfix_template *const *t, int n,
 				uint32_t now_s)
@@ -539,7 +553,7 @@ int ipfix_writer__add_templates(struct ipfix_writer *w,
 	int i, ret = 0, r;
 
 	for (i = 0; i < n; i++) {
-		size_t need = w->wire->template_len(t[i]);
+		size_t need = ipfix_writer_template_len(w, t[i]);
 
 		if (!need || !t[i]->nfields ||
 		    t[i]->nfields > IPFIX_MAX_FIELDS ||
@@ -551,7 +565,7 @@ int ipfix_writer__add_templates(struct ipfix_writer *w,
 				      need, now_s);
 		if (r && !ret)
 			ret = r;
-		w->wire->put_template(w->buf + w->len, t[i]);
+		ipfix_writer_put_template(w, t[i]);
 		w->len += need;
 		w->msg_templates++;
 		if (t[i]->scope && w->wire->options_set_each)

@@ -98,12 +98,14 @@ struct ipfix_wire {
 	bool pad_sets;	       /* pad every set to a multiple of 4 octets */
 	bool options_set_each; /* one options template per set */
 	bool seq_per_message;  /* the sequence counts messages, not records */
+	bool enterprise;       /* fields may carry an enterprise number */
 	void (*put_header)(uint8_t *p, const struct ipfix_msg_hdr *h);
-	/* The octets of t's template record; 0 when t cannot be expressed
-	 * in this format (v9: an enterprise field).
+	/* The 4 (template) or 6 (options template) octets before the field
+	 * specifiers of t's template record.
 	 */
-	size_t (*template_len)(const struct ipfix_template *t);
-	void (*put_template)(uint8_t *p, const struct ipfix_template *t);
+	void (*put_template_header)(uint8_t *p, const struct ipfix_template *t);
+	/* The type a scope field of element ie has on the wire (NULL: ie). */
+	uint16_t (*scope_type)(uint16_t ie);
 };
 extern const struct ipfix_wire ipfix_wire_v10;
 

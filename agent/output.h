@@ -12,8 +12,9 @@
 
 struct fe_output;
 
-/* What an output is opened with; it copies what it keeps. tmpl[0] is the
- * IPv4 variant of the collector's template, tmpl[1] the IPv6 one.
+/* What an output is opened with. cc and tmpl belong to the exporter, which
+ * outlives its output: the output keeps the pointers. tmpl[0] is the IPv4
+ * variant of the collector's template, tmpl[1] the IPv6 one.
  */
 struct fe_output_args {
 	const struct fe_collector_cfg *cc;

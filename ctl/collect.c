@@ -67,13 +67,13 @@ static const struct opt_def collect_opts[] = {
 			      "port 0 picks one",
 		      .show_default = true),
 	DEFINE_OPTION("format", OPT_ENUM, struct collect_args, format,
-		      .short_name = 'f', .words = collect_formats,
+		      .short_name = 'f', .show_default = true,
+		      .words = collect_formats,
 		      .help = "table: aligned columns for a person (options "
 			      "records as # lines, interfaces by the names "
 			      "they carry); kv: one line of name=value per "
 			      "record; json: one JSON object per record, keyed "
-			      "by IANA names",
-		      .show_default = true),
+			      "by IANA names"),
 	DEFINE_OPTION("json", OPT_FLAG, struct collect_args, json,
 		      .short_name = 'j', .help = "the same as --format json"),
 	DEFINE_OPTION("hide-noise", OPT_FLAG, struct collect_args, hide_noise,
