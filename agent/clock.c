@@ -46,3 +46,8 @@ void fe_clock_sleep_ms(long ms)
 
 	nanosleep(&ts, NULL);
 }
+
+uint64_t fe_clock_boot_unix_ms(void)
+{
+	return (ts_ns(CLOCK_REALTIME) - ts_ns(CLOCK_BOOTTIME)) / 1000000;
+}

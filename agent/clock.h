@@ -17,6 +17,10 @@ uint32_t fe_clock_unix_s(void);
  * meter's timestamp for UNIX ns.
  */
 int64_t fe_clock_mono_to_unix_ns(void);
+/* The UNIX time in ms the system booted at (NetFlow v9's sysUptime
+ * counts from it; CLOCK_BOOTTIME keeps counting through suspend).
+ */
+uint64_t fe_clock_boot_unix_ms(void);
 /* Sleeps ms milliseconds (a short wait between retries). */
 void fe_clock_sleep_ms(long ms);
 

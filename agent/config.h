@@ -19,6 +19,10 @@
 #define FE_DEFAULT_CONFIG "/etc/flowexp.ini"
 
 enum fe_transport { FE_TRANSPORT_UDP, FE_TRANSPORT_TCP };
+/* What a collector gets: IPFIX or NetFlow v9 messages over the network
+ * (per version), or JSON lines in a file.
+ */
+enum fe_format { FE_FORMAT_IPFIX, FE_FORMAT_JSON };
 
 /* A [template NAME] section. Every template uses two template ids: id for
  * its IPv4 variant and id + 1 for its IPv6 variant, so id <= 65534 and the
@@ -34,10 +38,15 @@ struct fe_template_cfg {
 };
 
 /* A [collector NAME] section. addrlen is 0 only when the host name was not
- * resolved (FE_CONFIG_NO_RESOLVE); address is the text as written.
+ * resolved (FE_CONFIG_NO_RESOLVE) or the format is json; address is the
+ * text as written. version 9 has biflow false; format json has a path
+ * ("-": standard output) and no address.
  */
 struct fe_collector_cfg {
 	char name[64];
+	enum fe_format format;
+	uint8_t version; /* 10 IPFIX, 9 NetFlow v9 */
+	char path[256];
 	char address[256];
 	struct sockaddr_storage addr;
 	socklen_t addrlen;
@@ -100,5 +109,6 @@ int fe_config_print(FILE *f, const struct fe_config *cfg);
 
 const char *fe_ingress_name(enum fe_ingress ing);
 const char *fe_transport_name(enum fe_transport t);
+const char *fe_format_name(enum fe_format f);
 
 #endif

@@ -128,12 +128,67 @@ static int key_line(const struct cfg_parser *p, const char *name)
 	return 0;
 }
 
+/* Keys that mean something for one format only: a json collector with an
+ * address, or a network one with a path, is a mistake to point out.
+ */
+static const struct {
+	enum fe_format format;
+	const char *key;
+} format_keys[] = {
+	{ FE_FORMAT_IPFIX, "address" },
+	{ FE_FORMAT_IPFIX, "transport" },
+	{ FE_FORMAT_IPFIX, "version" },
+	{ FE_FORMAT_IPFIX, "mtu" },
+	{ FE_FORMAT_IPFIX, "template_refresh" },
+	{ FE_FORMAT_JSON, "path" },
+};
+
+/* A collector's format and version against its other keys. */
+static int collector_close(struct cfg_parser *p, struct fe_collector_cfg *c)
+{
+	const char *fmt = fe_format_name(c->format);
+	size_t i;
+	int line;
+
+	for (i = 0; i < sizeof(format_keys) / sizeof(format_keys[0]); i++) {
+		line = key_line(p, format_keys[i].key);
+		if (line && format_keys[i].format != c->format)
+			return cfg_fail(p, line,
+					"%s %s is not used with format = %s "
+					"(format = %s takes %s)",
+					p->label, format_keys[i].key, fmt, fmt,
+					c->format == FE_FORMAT_JSON
+						? "path"
+						: "address");
+	}
+	if (c->format == FE_FORMAT_JSON && !key_line(p, "path"))
+		return cfg_fail(p, p->sect_line,
+				"%s missing required key 'path' (a file for "
+				"the JSON lines, '-' for standard output)",
+				p->label);
+	if (c->format == FE_FORMAT_IPFIX && !key_line(p, "address"))
+		return cfg_fail(p, p->sect_line,
+				"%s missing required key 'address' (host:port "
+				"or [v6addr]:port)",
+				p->label);
+	if (c->version != 9)
+		return 0;
+	line = key_line(p, "biflow");
+	if (line && c->biflow)
+		return cfg_fail(p, line,
+				"%s biflow = yes needs version = 10: NetFlow "
+				"v9 has no biflow records (version = 9 on "
+				"line %d; use biflow = no)",
+				p->label, key_line(p, "version"));
+	c->biflow = false; /* the default, yes, is IPFIX's */
+	return 0;
+}
+
 /* Keys a section must set, in the order they are checked. */
 static const struct {
 	enum cfg_sect sect;
 	const char *key, *what;
 } required_keys[] = {
-	{ SECT_COLLECTOR, "address", "host:port or [v6addr]:port" },
 	{ SECT_TEMPLATE, "id", "256..65534" },
 	{ SECT_TEMPLATE, "fields", "a list of IPFIX element names" },
 };
@@ -152,8 +207,10 @@ int cfg_section_close(struct cfg_parser *p)
 					p->label, required_keys[i].key,
 					required_keys[i].what);
 	if (p->sect == SECT_COLLECTOR) {
-		const struct fe_collector_cfg *c = &cfg->coll[cfg->ncoll - 1];
+		struct fe_collector_cfg *c = &p->cfg->coll[p->cfg->ncoll - 1];
 
+		if (collector_close(p, c))
+			return -EINVAL;
 		line = key_line(p, "template_refresh");
 		if (line && !c->template_refresh &&
 		    c->transport == FE_TRANSPORT_UDP)

@@ -291,8 +291,53 @@ static int coll_od(struct cfg_parser *p, const char *v)
 			      cur_coll(p)->observation_domain);
 }
 
+static int coll_version(struct cfg_parser *p, const char *v)
+{
+	static const char *const names[] = { "10", "9" };
+	int i = 0;
+
+	if (cfg_parse_enum(p, v, names, 2,
+			   "10 (IPFIX) or 9 (NetFlow v9, uniflow only)", &i))
+		return -EINVAL;
+	cur_coll(p)->version = i ? 9 : 10;
+	return 0;
+}
+
+static int coll_format(struct cfg_parser *p, const char *v)
+{
+	static const char *const names[] = { "ipfix", "json" };
+	int i = 0;
+
+	if (cfg_parse_enum(p, v, names, 2,
+			   "ipfix (messages to address) or json (lines to "
+			   "path)",
+			   &i))
+		return -EINVAL;
+	cur_coll(p)->format = i ? FE_FORMAT_JSON : FE_FORMAT_IPFIX;
+	return 0;
+}
+
+static int coll_path(struct cfg_parser *p, const char *v)
+{
+	struct fe_collector_cfg *c = cur_coll(p);
+
+	if (!strcmp(v, "-")) {
+		strcpy(c->path, v);
+		return 0;
+	}
+	if (v[0] != '/')
+		return key_fail(p,
+				"'%s' is not an absolute path (or '-' for "
+				"standard output)",
+				v);
+	return cfg_parse_path(p, v, c->path, sizeof(c->path));
+}
+
 static const struct cfg_key coll_keys[] = {
+	{ "format", coll_format, false },
 	{ "address", coll_address, false },
+	{ "path", coll_path, false },
+	{ "version", coll_version, false },
 	{ "transport", coll_transport, false },
 	{ "biflow", coll_biflow, false },
 	{ "split_links", coll_split, false },
@@ -375,6 +420,8 @@ static void collector_defaults(struct fe_config *cfg,
 			       struct fe_collector_cfg *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->format = FE_FORMAT_IPFIX;
+	c->version = 10;
 	c->transport = FE_TRANSPORT_UDP;
 	c->biflow = true;
 	c->split_links = false;

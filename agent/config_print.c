@@ -21,6 +21,11 @@ const char *fe_transport_name(enum fe_transport t)
 	return t == FE_TRANSPORT_TCP ? "tcp" : "udp";
 }
 
+const char *fe_format_name(enum fe_format f)
+{
+	return f == FE_FORMAT_JSON ? "json" : "ipfix";
+}
+
 static void print_agent(FILE *f, const struct fe_config *cfg)
 {
 	static const char *const levels[] = { "warn", "info", "debug" };
@@ -48,20 +53,26 @@ static void print_agent(FILE *f, const struct fe_config *cfg)
 		cfg->metrics_listen[0] ? " " : "", cfg->metrics_listen);
 }
 
+/* Only the keys of the collector's format: the others are errors there. */
 static void print_collector(FILE *f, const struct fe_config *cfg,
 			    const struct fe_collector_cfg *c)
 {
-	fprintf(f,
-		"\n[collector %s]\naddress = %s\ntransport = %s\n"
-		"biflow = %s\nsplit_links = %s\n",
-		c->name, c->address, fe_transport_name(c->transport),
-		c->biflow ? "yes" : "no", c->split_links ? "yes" : "no");
+	fprintf(f, "\n[collector %s]\nformat = %s\n", c->name,
+		fe_format_name(c->format));
+	if (c->format == FE_FORMAT_JSON)
+		fprintf(f, "path = %s\n", c->path);
+	else
+		fprintf(f, "address = %s\ntransport = %s\nversion = %u\n",
+			c->address, fe_transport_name(c->transport),
+			c->version);
+	fprintf(f, "biflow = %s\nsplit_links = %s\n", c->biflow ? "yes" : "no",
+		c->split_links ? "yes" : "no");
 	if (c->tmpl >= 0 && c->tmpl < cfg->ntmpl)
 		fprintf(f, "template = %s\n", cfg->tmpl[c->tmpl].name);
-	fprintf(f,
-		"mtu = %u\ntemplate_refresh = %u\n"
-		"observation_domain = %" PRIu32 "\n",
-		c->mtu, c->template_refresh, c->observation_domain);
+	if (c->format == FE_FORMAT_IPFIX)
+		fprintf(f, "mtu = %u\ntemplate_refresh = %u\n", c->mtu,
+			c->template_refresh);
+	fprintf(f, "observation_domain = %" PRIu32 "\n", c->observation_domain);
 }
 
 static void print_template(FILE *f, const struct fe_template_cfg *t)

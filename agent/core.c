@@ -328,6 +328,11 @@ void agent__reload(struct agent *a)
 	struct flowcache_cfg fcc;
 	char err[512];
 
+	/* SIGHUP also tells file collectors that logrotate moved their
+	 * files, whatever becomes of the new configuration
+	 */
+	for (int i = 0; i < a->nexp; i++)
+		exporter__reopen(a->exp[i]);
 	if (!n)
 		return;
 	if (fe_config_load(a->cfg_path, n, err, sizeof(err))) {

@@ -1,5 +1,6 @@
 /* ipfix.c - the IPFIX encoder: family/biflow template derivation, record
- * encoding from struct fe_record, and the MTU-bounded message writer.
+ * encoding from struct fe_record, IPFIX's wire format, and the MTU-bounded
+ * message writer (of IPFIX or NetFlow v9 messages: struct ipfix_wire).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -299,20 +300,60 @@ void ipfix_encode_field(uint8_t *p, const struct ipfix_field *f,
 	put_uint(p, f->len, ipfix_field_value(f->id, r, d, domain));
 }
 
+static void ipfix_put_header(uint8_t *p, const struct ipfix_msg_hdr *h)
+{
+	ipfix_put16(p, IPFIX_VERSION);
+	ipfix_put16(p + 2, h->len);
+	ipfix_put32(p + 4, h->now_s);
+	ipfix_put32(p + 8, h->seq);
+	ipfix_put32(p + 12, h->domain);
+}
+
+/* Template: id, field count; options template: id, field count, scope
+ * field count (RFC 7011 3.4.2).
+ */
+static void ipfix_put_template_header(uint8_t *p,
+				      const struct ipfix_template *t)
+{
+	ipfix_put16(p, t->id);
+	ipfix_put16(p + 2, t->nfields);
+	if (t->scope)
+		ipfix_put16(p + 4, t->scope);
+}
+
+const struct ipfix_wire ipfix_wire_v10 = {
+	.name = "IPFIX",
+	.version = IPFIX_VERSION,
+	.hdr_len = IPFIX_MSG_HDR_LEN,
+	.set_template = IPFIX_SET_TEMPLATE,
+	.set_options = IPFIX_SET_OPTIONS_TEMPLATE,
+	/* pmacct 1.7.7 steps over an IPFIX options template by a wrong
+	 * length, so it reads only the first of a set right
+	 */
+	.options_set_each = true,
+	.enterprise = true,
+	.put_header = ipfix_put_header,
+	.put_template_header = ipfix_put_template_header,
+};
+
 /* Invariant: len is 0 (no message pending) or at least the header; set_off
  * is the offset of the open set's header (0: no open set), whose id is
- * set_id. msg_records counts the data records in the pending message.
+ * set_id. The msg_* fields count what the pending message holds: data
+ * records (flow and options), template records, and the flow records with
+ * their packets and octets (not sent if the transport refuses it).
  */
 struct ipfix_writer {
+	const struct ipfix_wire *wire;
 	uint32_t domain;
 	uint16_t mtu;
+	uint64_t boot_ms;
 	ipfix_send_fn send;
 	void *ctx;
 	size_t len;
 	size_t set_off;
 	uint16_t set_id;
-	uint32_t msg_records;
-	uint32_t msg_templates;
+	uint32_t msg_data, msg_flows, msg_templates;
+	uint64_t msg_packets, msg_octets;
 	uint32_t seq;
 	bool templates_sent;
 	uint32_t templates_s;
@@ -320,14 +361,16 @@ struct ipfix_writer {
 	uint8_t *buf;
 };
 
-struct ipfix_writer *ipfix_writer__new(uint32_t domain, uint16_t mtu,
-				       ipfix_send_fn send, void *ctx)
+struct ipfix_writer *ipfix_writer__new_wire(const struct ipfix_wire *wire,
+					    uint32_t domain, uint16_t mtu,
+					    uint64_t boot_ms,
+					    ipfix_send_fn send, void *ctx)
 {
 	struct ipfix_writer *w;
 
 	if (!mtu)
 		mtu = IPFIX_DEFAULT_MTU;
-	if (mtu < IPFIX_MIN_MTU || !send) {
+	if (mtu < IPFIX_MIN_MTU || !send || !wire) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -339,11 +382,20 @@ struct ipfix_writer *ipfix_writer__new(uint32_t domain, uint16_t mtu,
 		free(w);
 		return NULL;
 	}
+	w->wire = wire;
 	w->domain = domain;
 	w->mtu = mtu;
+	w->boot_ms = boot_ms;
 	w->send = send;
 	w->ctx = ctx;
 	return w;
+}
+
+struct ipfix_writer *ipfix_writer__new(uint32_t domain, uint16_t mtu,
+				       ipfix_send_fn send, void *ctx)
+{
+	return ipfix_writer__new_wire(&ipfix_wire_v10, domain, mtu, 0, send,
+				      ctx);
 }
 
 void ipfix_writer__free(struct ipfix_writer *w)
@@ -354,63 +406,72 @@ void ipfix_writer__free(struct ipfix_writer *w)
 	free(w);
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	p[0] = v >> 24;
-	p[1] = v >> 16;
-	p[2] = v >> 8;
-	p[3] = v;
-}
-
 static void ipfix_writer_close_set(struct ipfix_writer *w)
 {
 	if (!w->set_off)
 		return;
-	put16(w->buf + w->set_off + 2, w->len - w->set_off);
+	/* v9 wants every set 4-octet aligned; room() kept 3 octets for it */
+	while (w->wire->pad_sets && (w->len - w->set_off) % 4)
+		w->buf[w->len++] = 0;
+	ipfix_put16(w->buf + w->set_off + 2, w->len - w->set_off);
 	w->set_off = 0;
 	w->set_id = 0;
 }
 
+/* Counts the message the transport took (ok) or refused. The sequence
+ * number counts what was *sent* (RFC 7011 3.1, RFC 3954 5.1): a refused
+ * message never left, so its flow records go to not_sent
+ * (notSentFlowTotalCount) and do not advance it; the next message then
+ * carries the number the collector expects, and a gap a collector reports
+ * always means loss in the network.
+ */
+static void ipfix_writer_count(struct ipfix_writer *w, bool ok)
+{
+	if (!ok) {
+		w->st.send_errors++;
+		w->st.not_sent += w->msg_flows;
+		w->st.not_sent_packets += w->msg_packets;
+		w->st.not_sent_octets += w->msg_octets;
+		return;
+	}
+	w->st.messages++;
+	w->st.records += w->msg_flows;
+	w->st.options += w->msg_data - w->msg_flows;
+	w->st.templates += w->msg_templates;
+	w->st.octets += w->len;
+	w->seq += w->wire->seq_per_message ? 1 : w->msg_data;
+}
+
+static void ipfix_writer_reset_msg(struct ipfix_writer *w)
+{
+	w->len = 0;
+	w->set_off = 0;
+	w->set_id = 0;
+	w->msg_data = w->msg_flows = w->msg_templates = 0;
+	w->msg_packets = w->msg_octets = 0;
+}
+
 int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s)
 {
+	struct ipfix_msg_hdr h;
 	int ret;
 
 	if (!w->len)
 		return 0;
 	ipfix_writer_close_set(w);
-	put16(w->buf, IPFIX_VERSION);
-	put16(w->buf + 2, w->len);
-	put32(w->buf + 4, now_s);
-	put32(w->buf + 8, w->seq);
-	put32(w->buf + 12, w->domain);
+	h = (struct ipfix_msg_hdr){
+		.len = w->len,
+		.count = w->msg_data + w->msg_templates,
+		.now_s = now_s,
+		.uptime_ms = (uint32_t)((uint64_t)now_s * 1000 - w->boot_ms),
+		.seq = w->seq,
+		.domain = w->domain,
+	};
+	w->wire->put_header(w->buf, &h);
 	ret = w->send(w->ctx, w->buf, w->len);
-	/* The sequence number counts the data records *sent* (RFC 7011 3.1):
-	 * a message the transport refused never left, so its records go to
-	 * not_sent (notSentFlowTotalCount) and do not advance it. The next
-	 * message then carries the number the collector expects, and a gap a
-	 * collector reports always means loss in the network.
-	 */
-	if (ret < 0) {
-		w->st.send_errors++;
-		w->st.not_sent += w->msg_records;
-	} else {
-		ret = 0;
-		w->st.messages++;
-		w->st.records += w->msg_records;
-		w->st.templates += w->msg_templates;
-		w->st.octets += w->len;
-		w->seq += w->msg_records;
-	}
-	w->len = 0;
-	w->msg_records = 0;
-	w->msg_templates = 0;
-	return ret;
+	ipfix_writer_count(w, ret >= 0);
+	ipfix_writer_reset_msg(w);
+	return ret < 0 ? ret : 0;
 }
 
 /* Makes room for need octets in a set with id set_id, flushing the pending
@@ -420,66 +481,95 @@ int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s)
 static int ipfix_writer_room(struct ipfix_writer *w, uint16_t set_id,
 			     size_t need, uint32_t now_s)
 {
+	size_t pad = w->wire->pad_sets ? 3 : 0;
 	int ret = 0;
 
-	if (w->len && w->set_id == set_id && w->len + need <= w->mtu)
+	if (w->len && w->set_id == set_id && w->len + need + pad <= w->mtu)
 		return 0;
-	if (w->len && w->len + IPFIX_SET_HDR_LEN + need > w->mtu)
+	if (w->len && w->len + pad + IPFIX_SET_HDR_LEN + need + pad > w->mtu)
 		ret = ipfix_writer__flush(w, now_s);
 	if (!w->len)
-		w->len = IPFIX_MSG_HDR_LEN;
+		w->len = w->wire->hdr_len;
 	ipfix_writer_close_set(w);
 	w->set_off = w->len;
 	w->set_id = set_id;
-	put16(w->buf + w->len, set_id);
-	put16(w->buf + w->len + 2, 0);
+	ipfix_put16(w->buf + w->len, set_id);
+	ipfix_put16(w->buf + w->len + 2, 0);
 	w->len += IPFIX_SET_HDR_LEN;
 	return ret;
 }
 
-static size_t ipfix_template_wire_len(const struct ipfix_template *t)
+/* Whether a set of need octets fits an empty message. */
+static bool ipfix_writer_fits(const struct ipfix_writer *w, size_t need)
 {
-	size_t n = 4;
-	int i;
+	size_t pad = w->wire->pad_sets ? 3 : 0;
 
-	for (i = 0; i < t->nfields; i++)
+	return w->wire->hdr_len + IPFIX_SET_HDR_LEN + need + pad <= w->mtu;
+}
+
+/* The octets of t's template record in w's format; 0 when the format
+ * cannot express it (an enterprise field in NetFlow v9).
+ */
+static size_t ipfix_writer_template_len(const struct ipfix_writer *w,
+					const struct ipfix_template *t)
+{
+	size_t n = t->scope ? 6 : 4;
+
+	for (int i = 0; i < t->nfields; i++) {
+		if (t->f[i].pen && !w->wire->enterprise)
+			return 0;
 		n += t->f[i].pen ? 8 : 4;
+	}
 	return n;
+}
+
+static void ipfix_writer_put_template(struct ipfix_writer *w,
+				      const struct ipfix_template *t)
+{
+	uint8_t *p = w->buf + w->len;
+
+	w->wire->put_template_header(p, t);
+	p += t->scope ? 6 : 4;
+	for (int i = 0; i < t->nfields; i++) {
+		const struct ipfix_field *f = &t->f[i];
+		uint16_t type = f->id;
+
+		if (i < t->scope && w->wire->scope_type)
+			type = w->wire->scope_type(type);
+		ipfix_put16(p, type | (f->pen ? 0x8000 : 0));
+		ipfix_put16(p + 2, f->len);
+		p += 4;
+		if (f->pen) {
+			ipfix_put32(p, f->pen);
+			p += 4;
+		}
+	}
 }
 
 int ipfix_writer__add_templates(struct ipfix_writer *w,
 				const struct ipfix_template *const *t, int n,
 				uint32_t now_s)
 {
-	int i, j, ret = 0, r;
+	int i, ret = 0, r;
 
 	for (i = 0; i < n; i++) {
-		size_t need = ipfix_template_wire_len(t[i]);
-		uint8_t *p;
+		size_t need = ipfix_writer_template_len(w, t[i]);
 
-		if (!t[i]->nfields || t[i]->nfields > IPFIX_MAX_FIELDS ||
-		    IPFIX_MSG_HDR_LEN + IPFIX_SET_HDR_LEN + need > w->mtu)
+		if (!need || !t[i]->nfields ||
+		    t[i]->nfields > IPFIX_MAX_FIELDS ||
+		    t[i]->scope > t[i]->nfields || !ipfix_writer_fits(w, need))
 			return -EINVAL;
-		r = ipfix_writer_room(w, IPFIX_SET_TEMPLATE, need, now_s);
+		r = ipfix_writer_room(w,
+				      t[i]->scope ? w->wire->set_options
+						  : w->wire->set_template,
+				      need, now_s);
 		if (r && !ret)
 			ret = r;
-		p = w->buf + w->len;
-		put16(p, t[i]->id);
-		put16(p + 2, t[i]->nfields);
-		p += 4;
-		for (j = 0; j < t[i]->nfields; j++) {
-			const struct ipfix_field *f = &t[i]->f[j];
-
-			put16(p, f->id | (f->pen ? 0x8000 : 0));
-			put16(p + 2, f->len);
-			p += 4;
-			if (f->pen) {
-				put32(p, f->pen);
-				p += 4;
-			}
-		}
+		ipfix_writer_put_template(w, t[i]);
 		w->len += need;
 		w->msg_templates++;
+		if (t[i]->scope && w->wire->options_set_each)
+			ipfix_writer_close_set(w);
 	}
 	w->templates_sent = true;
 	w->templates_s = now_s;
@@ -493,8 +583,7 @@ int ipfix_writer__add_record(struct ipfix_writer *w,
 	uint8_t *p;
 	int i, ret;
 
-	if (!t->nfields || !t->rec_len ||
-	    IPFIX_MSG_HDR_LEN + IPFIX_SET_HDR_LEN + t->rec_len > w->mtu)
+	if (!t->nfields || !t->rec_len || !ipfix_writer_fits(w, t->rec_len))
 		return -EINVAL;
 	ret = ipfix_writer_room(w, t->id, t->rec_len, now_s);
 	p = w->buf + w->len;
@@ -503,7 +592,25 @@ int ipfix_writer__add_record(struct ipfix_writer *w,
 		p += t->f[i].len;
 	}
 	w->len += t->rec_len;
-	w->msg_records++;
+	w->msg_data++;
+	w->msg_flows++;
+	w->msg_packets += r->fwd.packets + r->rev.packets;
+	w->msg_octets += r->fwd.octets + r->rev.octets;
+	return ret;
+}
+
+int ipfix_writer__add_options(struct ipfix_writer *w,
+			      const struct ipfix_template *t,
+			      const uint8_t *rec, uint32_t now_s)
+{
+	int ret;
+
+	if (!t->scope || !t->rec_len || !ipfix_writer_fits(w, t->rec_len))
+		return -EINVAL;
+	ret = ipfix_writer_room(w, t->id, t->rec_len, now_s);
+	memcpy(w->buf + w->len, rec, t->rec_len);
+	w->len += t->rec_len;
+	w->msg_data++;
 	return ret;
 }
 
@@ -515,12 +622,11 @@ bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
 
 void ipfix_writer__new_session(struct ipfix_writer *w)
 {
-	w->st.not_sent += w->msg_records;
-	w->len = 0; /* what was queued belongs to the old session */
-	w->set_off = 0;
-	w->set_id = 0;
-	w->msg_records = 0;
-	w->msg_templates = 0;
+	/* what was queued belongs to the old session */
+	w->st.not_sent += w->msg_flows;
+	w->st.not_sent_packets += w->msg_packets;
+	w->st.not_sent_octets += w->msg_octets;
+	ipfix_writer_reset_msg(w);
 	w->seq = 0;
 	w->templates_sent = false;
 }

@@ -1,6 +1,7 @@
 /* ipfix.h - the IPFIX encoder (RFC 7011, RFC 5103 biflows): templates
  * derived from a configured field list, and a message writer that packs
- * template and data records into MTU-sized messages.
+ * template, options and data records into MTU-sized messages of IPFIX or,
+ * with nfv9.c's wire format, NetFlow v9.
  */
 #ifndef FE_IPFIX_H
 #define FE_IPFIX_H
@@ -28,13 +29,16 @@ struct ipfix_field {
 	uint32_t pen; /* 0 (IANA) or IPFIX_PEN_REVERSE */
 };
 
-/* One family variant of a template. rec_len is the sum of the field lengths
- * (every field the encoder writes is fixed-length).
+/* One family variant of a template, or an options template (scope > 0:
+ * its first scope fields are the scope, RFC 7011 3.4.2.2). rec_len is the
+ * sum of the field lengths (every field the encoder writes is
+ * fixed-length).
  */
 struct ipfix_template {
 	uint16_t id;
-	uint8_t family; /* 4 or 6 */
+	uint8_t family; /* 4 or 6; 0 for an options template */
 	bool biflow;
+	uint16_t scope; /* scope fields of an options template, else 0 */
 	int nfields;
 	struct ipfix_field f[IPFIX_MAX_FIELDS];
 	uint16_t rec_len;
@@ -72,6 +76,54 @@ void ipfix_record_reverse(struct fe_record *out, const struct fe_record *in);
 void ipfix_encode_field(uint8_t *p, const struct ipfix_field *f,
 			const struct fe_record *r, uint32_t domain);
 
+/* One message header, as the writer fills it in on flush. */
+struct ipfix_msg_hdr {
+	size_t len;	    /* the whole message */
+	uint32_t count;	    /* template and data records in it */
+	uint32_t now_s;	    /* export time, UNIX s */
+	uint32_t uptime_ms; /* ms since the system booted, mod 2^32 */
+	uint32_t seq;
+	uint32_t domain; /* observation domain (IPFIX), source ID (v9) */
+};
+
+/* What differs between IPFIX (RFC 7011) and NetFlow v9 (RFC 3954) on the
+ * wire: the writer below builds messages of either. ipfix_wire_v10 is
+ * IPFIX's; nfv9.c has v9's.
+ */
+struct ipfix_wire {
+	const char *name; /* "IPFIX", "NetFlow v9" in messages */
+	uint16_t version;
+	uint16_t hdr_len;
+	uint16_t set_template, set_options; /* set ids of the template kinds */
+	bool pad_sets;	       /* pad every set to a multiple of 4 octets */
+	bool options_set_each; /* one options template per set */
+	bool seq_per_message;  /* the sequence counts messages, not records */
+	bool enterprise;       /* fields may carry an enterprise number */
+	void (*put_header)(uint8_t *p, const struct ipfix_msg_hdr *h);
+	/* The 4 (template) or 6 (options template) octets before the field
+	 * specifiers of t's template record.
+	 */
+	void (*put_template_header)(uint8_t *p, const struct ipfix_template *t);
+	/* The type a scope field of element ie has on the wire (NULL: ie). */
+	uint16_t (*scope_type)(uint16_t ie);
+};
+extern const struct ipfix_wire ipfix_wire_v10;
+
+/* Big-endian stores, shared by the wire formats. */
+static inline void ipfix_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = v >> 8;
+	p[1] = v;
+}
+
+static inline void ipfix_put32(uint8_t *p, uint32_t v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
 /* One writer per (collector transport session, observation domain). It
  * holds at most one message being built; a message is sent (through the
  * callback) when the next record does not fit, or on flush.
@@ -80,35 +132,55 @@ struct ipfix_writer;
 /* Returns 0 when the message was handed to the transport, -errno if not. */
 typedef int (*ipfix_send_fn)(void *ctx, const void *msg, size_t len);
 
+/* The counters of RFC 7011 4.3's Exporting Process Reliability Statistics
+ * and a little more; one set per writer.
+ */
 struct ipfix_writer_stats {
-	uint64_t messages;    /* messages sent */
-	uint64_t records;     /* data records sent */
-	uint64_t templates;   /* template records sent */
-	uint64_t octets;      /* message octets sent */
+	uint64_t messages; /* sent (exportedMessageTotalCount) */
+	uint64_t records; /* flow records sent (exportedFlowRecordTotalCount) */
+	uint64_t options; /* options data records sent */
+	uint64_t templates; /* template records sent */
+	uint64_t octets;    /* message octets sent (exportedOctetTotalCount) */
 	uint64_t send_errors; /* messages the transport refused */
-	uint64_t not_sent; /* data records in those (notSentFlowTotalCount) */
+	uint64_t not_sent; /* flow records in those (notSentFlowTotalCount) */
+	uint64_t not_sent_packets; /* their packets (notSentPacketTotalCount) */
+	uint64_t not_sent_octets;  /* their octets (notSentOctetTotalCount) */
 };
 
-/* mtu: the largest message (UDP payload), IPFIX_MIN_MTU..65535; 0 means
- * IPFIX_DEFAULT_MTU. NULL with errno EINVAL or ENOMEM.
+/* An IPFIX writer. mtu: the largest message (UDP payload),
+ * IPFIX_MIN_MTU..65535; 0 means IPFIX_DEFAULT_MTU. NULL with errno EINVAL
+ * or ENOMEM.
  */
 struct ipfix_writer *ipfix_writer__new(uint32_t domain, uint16_t mtu,
 				       ipfix_send_fn send, void *ctx);
+/* A writer of wire's format; boot_ms is the UNIX time in ms the system
+ * booted at (v9's sysUptime is export time - boot_ms).
+ */
+struct ipfix_writer *ipfix_writer__new_wire(const struct ipfix_wire *wire,
+					    uint32_t domain, uint16_t mtu,
+					    uint64_t boot_ms,
+					    ipfix_send_fn send, void *ctx);
 void ipfix_writer__free(struct ipfix_writer *w);
-/* Adds the template records of t[0..n-1] (one template set per message they
- * occupy). Returns 0, -EINVAL for a template that cannot fit a message, or
- * the -errno of a send this had to make first (the templates are queued
- * either way).
+/* Adds the template records of t[0..n-1], options templates (scope > 0)
+ * included (one set per kind and message they occupy). Returns 0, -EINVAL
+ * for a template that cannot fit a message or this format, or the -errno
+ * of a send this had to make first (the others are queued either way).
  */
 int ipfix_writer__add_templates(struct ipfix_writer *w,
 				const struct ipfix_template *const *t, int n,
 				uint32_t now_s);
-/* Adds one data record encoded with t (which must match r->family).
+/* Adds one flow record encoded with t (which must match r->family).
  * Returns as add_templates does; the record is queued unless -EINVAL.
  */
 int ipfix_writer__add_record(struct ipfix_writer *w,
 			     const struct ipfix_template *t,
 			     const struct fe_record *r, uint32_t now_s);
+/* Adds one options data record of options template t: rec holds its
+ * t->rec_len octets, already encoded. Returns as add_record does.
+ */
+int ipfix_writer__add_options(struct ipfix_writer *w,
+			      const struct ipfix_template *t,
+			      const uint8_t *rec, uint32_t now_s);
 /* Sends the pending message, if any, stamped with export time now_s. */
 int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s);
 /* True when templates were never added or last added interval_s ago or more
@@ -117,8 +189,8 @@ int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s);
 bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
 				 uint32_t interval_s);
 /* A new transport session (TCP reconnect): drops the message being built
- * (its records were never sent: the caller counts them), restarts the
- * sequence number at 0 and marks templates as never sent.
+ * (its records were never sent: counted not sent), restarts the sequence
+ * number at 0 and marks templates as never sent.
  */
 void ipfix_writer__new_session(struct ipfix_writer *w);
 /* The sequence number the next message will carry. */

@@ -261,10 +261,18 @@ static void sb_value(struct sbuf *s, const struct ipfix_dec_value *v, bool json)
 	case IE_T_MAC:
 		done = sb_address(s, v, type, json);
 		break;
-	case IE_T_STRING:
-		sb_str(s, v->data, v->len);
+	case IE_T_STRING: {
+		size_t n = v->len;
+
+		/* fixed-length strings (NetFlow v9 has no others) come
+		 * zero-padded
+		 */
+		while (n && !v->data[n - 1])
+			n--;
+		sb_str(s, v->data, n);
 		done = true;
 		break;
+	}
 	case IE_T_OCTETS:
 		break;
 	}

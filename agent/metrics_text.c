@@ -76,8 +76,8 @@ static void coll_values(const struct exporter_stats *c,
 			uint64_t v[NCOLL_FAMILIES])
 {
 	const uint64_t vals[] = {
-		c->up,	     c->w.messages,    c->w.records,  c->w.templates,
-		c->w.octets, c->w.send_errors, c->w.not_sent, c->queued_bytes,
+		c->up,	   c->messages,	   c->records,	c->templates,
+		c->octets, c->send_errors, c->not_sent, c->queued_octets,
 	};
 	_Static_assert(NELEMS(vals) == NCOLL_FAMILIES, "a value per family");
 
@@ -260,8 +260,8 @@ static void write_collectors(FILE *f, const struct metrics_snapshot *s)
 		const struct exporter_stats *e = &s->coll[c];
 		const char *kv[] = {
 			"collector", e->name,
-			"address",   e->address,
-			"transport", fe_transport_name(e->transport),
+			"address",   e->target,
+			"transport", e->transport,
 			"records",   e->biflow ? "biflow" : "uniflow",
 		};
 

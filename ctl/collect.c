@@ -1,5 +1,6 @@
 /* collect.c - `flowctl collect`: a small IPFIX collector over UDP that
- * prints every decoded data record as a text or JSON line.
+ * prints every decoded data record as a table row, a name=value line or a
+ * JSON line.
  */
 #include <errno.h>
 #include <limits.h>
@@ -16,6 +17,7 @@
 #include "endpoint.h"
 #include "ipfix.h"
 #include "ipfix_decode.h"
+#include "ipfix_table.h"
 
 #define COLLECT_DEFAULT_ADDR "127.0.0.1:4739"
 #define COLLECT_LINE_MAX (256 * 1024) /* a 64 KiB record as hex + names */
@@ -27,21 +29,35 @@ static void collect_on_signal(int sig)
 	collect_stop = 1;
 }
 
+enum collect_format { COLLECT_TABLE, COLLECT_KV, COLLECT_JSON };
+
 struct collect_ctx {
-	bool json;
+	enum collect_format format;
+	bool hide_noise, header_done;
 	unsigned long count; /* 0: unlimited */
-	unsigned long records;
+	unsigned long records, hidden;
+	struct ipfix_table *table;
 	char *line;
 };
 
 struct collect_args {
 	const char *listen;
-	bool json;
+	int format;
+	bool json, hide_noise;
 	unsigned long count, timeout;
 };
 
 static const struct collect_args collect_defaults = {
 	.listen = COLLECT_DEFAULT_ADDR,
+	.format = COLLECT_TABLE,
+};
+
+static const struct opt_word collect_formats[] = {
+	{ .word = "table", .value = COLLECT_TABLE },
+	{ .word = "kv", .value = COLLECT_KV },
+	{ .word = "text", .value = COLLECT_KV, .hidden = true },
+	{ .word = "json", .value = COLLECT_JSON },
+	{ .word = NULL },
 };
 
 static const struct opt_def collect_opts[] = {
@@ -50,9 +66,20 @@ static const struct opt_def collect_opts[] = {
 		      .help = "address to listen on; [IPv6]:PORT for IPv6, "
 			      "port 0 picks one",
 		      .show_default = true),
+	DEFINE_OPTION("format", OPT_ENUM, struct collect_args, format,
+		      .short_name = 'f', .show_default = true,
+		      .words = collect_formats,
+		      .help = "table: aligned columns for a person (options "
+			      "records as # lines, interfaces by the names "
+			      "they carry); kv: one line of name=value per "
+			      "record; json: one JSON object per record, keyed "
+			      "by IANA names"),
 	DEFINE_OPTION("json", OPT_FLAG, struct collect_args, json,
-		      .short_name = 'j',
-		      .help = "one JSON object per record (keys: IANA names)"),
+		      .short_name = 'j', .help = "the same as --format json"),
+	DEFINE_OPTION("hide-noise", OPT_FLAG, struct collect_args, hide_noise,
+		      .help = "skip flow records of link-local, multicast and "
+			      "broadcast addresses and IPv6 neighbour "
+			      "discovery and MLD (counted in the summary)"),
 	DEFINE_OPTION("count", OPT_UINT, struct collect_args, count,
 		      .short_name = 'c', .metavar = "COUNT",
 		      .help = "exit after COUNT data records (exit 1 if the "
@@ -65,21 +92,45 @@ static const struct opt_def collect_opts[] = {
 	END_OPTIONS
 };
 
+static int collect_format(struct collect_ctx *c,
+			  const struct ipfix_dec_record *r)
+{
+	switch (c->format) {
+	case COLLECT_JSON:
+		return ipfix_format_json(r, c->line, COLLECT_LINE_MAX);
+	case COLLECT_KV:
+		return ipfix_format_text(r, c->line, COLLECT_LINE_MAX);
+	default:
+		return ipfix_table__format(c->table, r, c->line,
+					   COLLECT_LINE_MAX);
+	}
+}
+
 static int collect_record(void *vctx, const struct ipfix_dec_record *r)
 {
 	struct collect_ctx *c = vctx;
 	int n;
 
-	n = c->json ? ipfix_format_json(r, c->line, COLLECT_LINE_MAX)
-		    : ipfix_format_text(r, c->line, COLLECT_LINE_MAX);
-	if (n < 0)
+	c->records++;
+	if (c->hide_noise && ipfix_record_is_noise(r)) {
+		c->hidden++;
+		return c->count && c->records >= c->count ? 1 : 0;
+	}
+	n = collect_format(c, r);
+	if (n < 0) {
 		fprintf(stderr,
 			"flowctl collect: record of template %u too long to "
 			"print\n",
 			r->template_id);
-	else
+	} else if (n > 0 || c->format != COLLECT_TABLE) {
+		if (c->format == COLLECT_TABLE && !c->header_done) {
+			char h[256];
+
+			printf("%s\n", ipfix_table_header(h, sizeof(h)));
+			c->header_done = true;
+		}
 		printf("%s\n", c->line);
-	c->records++;
+	}
 	return c->count && c->records >= c->count ? 1 : 0;
 }
 
@@ -224,12 +275,15 @@ static void collect_summary(const struct ipfix_decoder *dec,
 			    const struct collect_ctx *c)
 {
 	struct ipfix_decoder_stats st;
+	char hidden[48];
 
+	snprintf(hidden, sizeof(hidden), " (%lu hidden as noise)", c->hidden);
 	ipfix_decoder__stats(dec, &st);
 	fprintf(stderr,
-		"flowctl collect: %lu data records, %llu messages (%llu "
+		"flowctl collect: %lu data records%s, %llu messages (%llu "
 		"malformed), %llu templates, %llu sequence gaps\n",
-		c->records, (unsigned long long)st.messages,
+		c->records, c->hide_noise ? hidden : "",
+		(unsigned long long)st.messages,
 		(unsigned long long)st.malformed,
 		(unsigned long long)st.templates,
 		(unsigned long long)st.seq_gaps);
@@ -260,12 +314,14 @@ static int collect_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	}
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
-	c.json = a.json;
+	c.format = a.json ? COLLECT_JSON : (enum collect_format)a.format;
+	c.hide_noise = a.hide_noise;
 	c.count = a.count;
 	c.line = malloc(COLLECT_LINE_MAX);
+	c.table = ipfix_table__new();
 	buf = malloc(65536);
 	dec = ipfix_decoder__new();
-	if (!c.line || !buf || !dec)
+	if (!c.line || !buf || !dec || !c.table)
 		fprintf(stderr, "flowctl collect: out of memory\n");
 	else
 		fd = collect_bind(listen_addr, &ss, sslen);
@@ -284,15 +340,21 @@ static int collect_run(const struct ctl_ctx *ctx, int argc, char **argv)
 		ret = 1;
 	}
 	ipfix_decoder__free(dec);
+	ipfix_table__free(c.table);
 	free(buf);
 	free(c.line);
 	return ret;
 }
 
 CTL_COMMAND(collect, false,
-	    .summary = "a small IPFIX collector [-l ADDR:PORT] [--json]",
+	    .summary = "a small IPFIX collector [-l ADDR:PORT] "
+		       "[--format table|kv|json]",
 	    .doc = "Receives IPFIX over UDP and prints one line per data "
-		   "record.",
+		   "record: by default an aligned table (time, protocol, "
+		   "source and destination, packets and octets of each "
+		   "direction, interfaces, flowDirection, flowEndReason), "
+		   "options records (interface names, the exporter's "
+		   "statistics) as lines starting with #.",
 	    .notes = "Records go to stdout; \"listening on ADDR:PORT\", "
 		     "warnings (malformed messages, unknown templates, "
 		     "sequence gaps) and a summary to stderr.");

@@ -14,7 +14,7 @@ PKGS=(
 	clang-format cppcheck
 	# tests and demo
 	iproute2 ethtool iputils-ping tcpdump python3 jq procps
-	tshark nfdump libfixbuf-tools iperf3
+	tshark nfdump libfixbuf-tools pmacct iperf3
 	# promtool and the Prometheus server that scrapes the agent in tests
 	prometheus curl
 )

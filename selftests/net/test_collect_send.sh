@@ -117,8 +117,8 @@ else
 	echo "ok 2 - # SKIP no IPv6 loopback"
 fi
 
-# 3. text output and a chosen field list
-start_collect 127.0.0.1:0 -c 3 --timeout 20 || fail "collect did not start"
+# 3. text output (name=value) and a chosen field list
+start_collect 127.0.0.1:0 --format kv -c 3 --timeout 20 || fail "collect did not start"
 "$FLOWCTL" send -d "127.0.0.1:$PORT" -n 3 \
 	--fields "SourceIPv4Address destinationTransportPort octetDeltaCount" >/dev/null ||
 	fail "send --fields failed"
@@ -128,6 +128,16 @@ got=$(head -1 "$TMP/c.out" | sed 's/export_time=[0-9]*/export_time=X/')
 [ "$got" = "$expect" ] || fail "text line: got '$got', expected '$expect'"
 [ "$(wc -l <"$TMP/c.out")" -eq 3 ] || fail "text: expected 3 lines"
 echo "ok 3 - text output"
+
+# 3b. the default table: one heading, one row per record
+start_collect 127.0.0.1:0 -c 4 --timeout 20 || fail "collect did not start"
+"$FLOWCTL" send -d "127.0.0.1:$PORT" -n 4 >/dev/null || fail "send failed"
+wait_collect || fail "collect exited with an error"
+head -1 "$TMP/c.out" | grep -q '^TIME  *PROTO  *SRC  *DST  *PKTS' || fail "table heading: $(head -1 "$TMP/c.out")"
+grep -qE '^[0-9:.]+ +tcp +10\.0\.0\.1:1024 +-> +192\.0\.2\.1:443 +1 +100 +- +- +2>3 +out +idle$' "$TMP/c.out" ||
+	fail "table row: $(sed -n 2p "$TMP/c.out")"
+[ "$(wc -l <"$TMP/c.out")" -eq 5 ] || fail "table: expected 5 lines"
+echo "ok 3b - table output"
 
 # 4. --timeout ends collect; a missing --count is not an error
 start_collect 127.0.0.1:0 --timeout 1 || fail "collect did not start"

@@ -40,17 +40,21 @@ static void snapshot(struct metrics_snapshot *s)
 	s->ncoll = 2;
 	s->coll[0] = (struct exporter_stats){
 		.name = "main",
-		.address = "10.0.0.1:4739",
+		.target = "10.0.0.1:4739",
+		.transport = "udp",
 		.up = true,
-		.w = { .messages = 3, .records = 30, .octets = 1500 },
+		.messages = 3,
+		.records = 30,
+		.octets = 1500,
 	};
 	s->coll[1] = (struct exporter_stats){
 		.name = "odd\"name",
-		.address = "[::1]:4739",
-		.transport = FE_TRANSPORT_TCP,
+		.target = "[::1]:4739",
+		.transport = "tcp",
 		.biflow = true,
-		.queued_bytes = 512,
-		.w = { .send_errors = 2, .not_sent = 5 },
+		.queued_octets = 512,
+		.send_errors = 2,
+		.not_sent = 5,
 	};
 }
 
