@@ -57,7 +57,10 @@ static const struct coll_family coll_families[] = {
 	{ "flowexp_collector_messages_total", "counter",
 	  "IPFIX messages sent to the collector." },
 	{ "flowexp_collector_records_total", "counter",
-	  "Data records sent to the collector." },
+	  "Flow records sent to the collector (or written, for JSON lines)." },
+	{ "flowexp_collector_options_records_total", "counter",
+	  "Options data records sent to the collector (link names, "
+	  "exporter statistics)." },
 	{ "flowexp_collector_template_records_total", "counter",
 	  "Template records sent to the collector." },
 	{ "flowexp_collector_sent_bytes_total", "counter",
@@ -76,8 +79,9 @@ static void coll_values(const struct exporter_stats *c,
 			uint64_t v[NCOLL_FAMILIES])
 {
 	const uint64_t vals[] = {
-		c->up,	   c->messages,	   c->records,	c->templates,
-		c->octets, c->send_errors, c->not_sent, c->queued_octets,
+		c->up,	      c->messages, c->records,	  c->options,
+		c->templates, c->octets,   c->send_errors, c->not_sent,
+		c->queued_octets,
 	};
 	_Static_assert(NELEMS(vals) == NCOLL_FAMILIES, "a value per family");
 

@@ -430,7 +430,8 @@ fe_verify() {
 		fe_fail "exported records differ from the ground truth ($*)"
 }
 
-# fe_records FILE: number of data records in a collector's output.
+# fe_records FILE: number of flow records in a collector's output (data
+# records that are not options records).
 fe_records() {
-	grep -c '^{' "$FE_TMP/$1" 2>/dev/null || true
+	grep '^{' "$FE_TMP/$1" 2>/dev/null | grep -vc '"options":true' || true
 }

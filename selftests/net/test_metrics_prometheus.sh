@@ -123,6 +123,7 @@ REASONS = {"idle": "idleTimeout", "active": "activeTimeout",
            "end": "endOfFlowDetected", "forced": "forcedEnd",
            "resources": "lackOfResources"}
 COLL = {"messages": "messages_total", "records": "records_total",
+        "options_records": "options_records_total",
         "template_records": "template_records_total",
         "octets": "sent_bytes_total", "send_errors": "send_errors_total",
         "records_not_sent": "records_not_sent_total"}
@@ -203,6 +204,10 @@ curl -s -o "$FE_TMP/scrape-end.txt" "$url/metrics"
 got=$(awk '/^flowexp_collector_records_total\{collector="c1"\}/ {print $2}' "$FE_TMP/scrape-end.txt")
 [ "$got" = "$(fe_records c1.jsonl)" ] ||
 	fe_fail "flowexp_collector_records_total is $got, collector c1 got $(fe_records c1.jsonl)"
+got=$(awk '/^flowexp_collector_options_records_total\{collector="c1"\}/ {print $2}' "$FE_TMP/scrape-end.txt")
+opts=$(grep -c '"options":true' "$FE_TMP/c1.jsonl")
+[ "$got" = "$opts" ] ||
+	fe_fail "flowexp_collector_options_records_total is $got, collector c1 got $opts"
 fe_kill prometheus TERM
 
 # --- what a hostile client can cost ----------------------------------------
