@@ -267,7 +267,7 @@ void agent__close(struct agent *a)
 
 void agent__sync_ifaces(struct agent *a)
 {
-	ifaces__sync(&a->ifs, a->m, a->fc, &a->cfg);
+	ifaces__sync(&a->ifs, a->m, a->fc, &a->cfg, fe_clock_mono_ms());
 }
 
 unsigned int agent__tick(struct agent *a)
@@ -279,12 +279,20 @@ unsigned int agent__tick(struct agent *a)
 
 	a->ticks++;
 	agent__sync_ifaces(a);
-	/* meters flowctl attached or detached meanwhile */
-	if (a->ticks % 10 == 0)
+	/* meters flowctl attached or detached meanwhile, and the pins of
+	 * links whose device is gone
+	 */
+	if (a->ticks % 10 == 0) {
 		ifaces__refresh_ingress(&a->ifs, a->m, a->fc);
+		meter__sweep_defunct(a->m);
+	}
 	t0 = fe_clock_mono_ns();
 	n = agent__drain(a);
-	fe_hist_observe(&a->drain_time, fe_clock_mono_ns() - t0);
+	t0 = fe_clock_mono_ns() - t0;
+	fe_hist_observe(&a->drain_time, t0);
+	pr_debug("tick %llu: drained %d entries in %llu us\n",
+		 (unsigned long long)a->ticks, n,
+		 (unsigned long long)(t0 / 1000));
 	a->tick_entries = n > 0 ? n : 0;
 	flowcache__expire(a->fc, a->now_ms, agent_emit, a);
 	agent_send(a);
@@ -310,15 +318,27 @@ size_t agent__flush(struct agent *a,
 	return n;
 }
 
-/* The parts of a new configuration that cannot change while running. */
-static bool reload_allowed(const struct agent *a, const struct fe_config *n)
+/* The keys a running agent cannot change: they keep their running values
+ * (named in the log) and the rest of the new configuration applies.
+ */
+static void reload_restart_keys(const struct agent *a, struct fe_config *n)
 {
-	if (strcmp(n->pin_path, a->cfg.pin_path) ||
-	    strcmp(n->netns, a->cfg.netns)) {
-		pr_warn("reload refused: pin_path and netns need a restart\n");
-		return false;
-	}
-	return true;
+	const struct fe_config *o = &a->cfg;
+
+	if (strcmp(n->pin_path, o->pin_path))
+		pr_warn("reload: pin_path needs a restart; keeping %s\n",
+			o->pin_path);
+	if (strcmp(n->netns, o->netns))
+		pr_warn("reload: netns needs a restart; keeping '%s'\n",
+			o->netns);
+	snprintf(n->pin_path, sizeof(n->pin_path), "%s", o->pin_path);
+	snprintf(n->netns, sizeof(n->netns), "%s", o->netns);
+	/* these shape the pinned meter set: a new set would take them */
+	if (n->kernel_max_flows != o->kernel_max_flows ||
+	    n->precise_ts != o->precise_ts)
+		pr_warn("reload: kernel_max_flows and timestamps apply to a "
+			"new "
+			"meter set (after detach --all and a restart)\n");
 }
 
 void agent__reload(struct agent *a)
@@ -341,8 +361,7 @@ void agent__reload(struct agent *a)
 			err);
 		goto out;
 	}
-	if (!reload_allowed(a, n))
-		goto out;
+	reload_restart_keys(a, n);
 	if (open_exporters(a, n, exp)) {
 		pr_warn("reload refused: collectors could not be opened\n");
 		goto out;

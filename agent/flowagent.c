@@ -16,6 +16,7 @@
 #include "core.h"
 #include "ctlsock.h"
 #include "log.h"
+#include "privs.h"
 #include "metrics.h"
 #include "opts.h"
 
@@ -81,60 +82,110 @@ static int signals_open(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC);
 }
 
+/* What the loop serves besides the agent. ctl_path is the path ctl_fd
+ * listens on: a reload may move the socket, and the exit unlinks the one
+ * it made.
+ */
+struct daemon {
+	struct agent *a;
+	int sfd;
+	int ctl_fd;
+	char ctl_path[sizeof(((struct fe_config *)0)->control_socket)];
+	struct metrics *mx;
+	int verbose; /* -v given on the command line, added to log_level */
+};
+
+static void ctl_close(struct daemon *d)
+{
+	if (d->ctl_fd < 0)
+		return;
+	close(d->ctl_fd);
+	unlink(d->ctl_path);
+	d->ctl_fd = -1;
+}
+
+/* Listens on path; the old socket goes only once the new one is up. */
+static int ctl_open(struct daemon *d, const char *path)
+{
+	int fd = ctlsock_listen(path);
+
+	if (fd < 0)
+		return fd;
+	ctl_close(d);
+	d->ctl_fd = fd;
+	snprintf(d->ctl_path, sizeof(d->ctl_path), "%s", path);
+	return 0;
+}
+
+/* SIGHUP: the agent reloads; the loop's own keys follow it. */
+static void reload(struct daemon *d)
+{
+	struct agent *a = d->a;
+
+	agent__reload(a);
+	fe_log_set_level(a->cfg.log_level + d->verbose);
+	if (strcmp(a->cfg.control_socket, d->ctl_path)) {
+		if (ctl_open(d, a->cfg.control_socket))
+			pr_warn("reload: control socket stays at %s\n",
+				d->ctl_path);
+		else
+			pr_info("control socket moved to %s\n", d->ctl_path);
+	}
+	metrics__sync(&d->mx, a); /* metrics_listen */
+}
+
 /* Returns whether the signal asks the agent to stop. */
-static bool on_signal(struct agent *a, int sfd)
+static bool on_signal(struct daemon *d)
 {
 	struct signalfd_siginfo si;
 
-	if (read(sfd, &si, sizeof(si)) != sizeof(si))
+	if (read(d->sfd, &si, sizeof(si)) != sizeof(si))
 		return false;
 	if (si.ssi_signo != SIGHUP)
 		return true;
-	agent__reload(a);
+	reload(d);
 	return false;
 }
 
-static void on_control(struct agent *a, int lfd)
+static void on_control(struct daemon *d)
 {
 	char line[1024];
-	int fd = ctlsock_accept(lfd, line, sizeof(line));
+	int fd = ctlsock_accept(d->ctl_fd, line, sizeof(line));
 
 	if (fd >= 0)
-		control_handle(a, fd, line);
+		control_handle(d->a, fd, line);
 }
 
 /* Ticks every poll interval (on the monotonic clock, so a step of the wall
- * clock never stalls it) and serves signals, flowctl and scrapes (mx) in
+ * clock never stalls it) and serves signals, flowctl and scrapes in
  * between.
  */
-static void run_loop(struct agent *a, int sfd, int lfd, struct metrics **mx)
+static void run_loop(struct daemon *d)
 {
 	uint64_t next = fe_clock_mono_ms();
 	bool stop = false;
 
 	while (!stop) {
 		uint64_t now = fe_clock_mono_ms();
-		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = lfd, .events = POLLIN },
-				       { .fd = metrics__fd(*mx),
+		struct pollfd p[3] = { { .fd = d->sfd, .events = POLLIN },
+				       { .fd = d->ctl_fd, .events = POLLIN },
+				       { .fd = metrics__fd(d->mx),
 					 .events = POLLIN } };
 		int timeout = metrics__timeout(
-			*mx, next > now ? (int)(next - now) : 0);
+			d->mx, next > now ? (int)(next - now) : 0);
 
 		if (poll(p, 3, timeout) < 0 && errno != EINTR) {
 			pr_warn("poll: %s\n", strerror(errno));
 			break;
 		}
-		if (p[0].revents & POLLIN) {
-			stop = on_signal(a, sfd);
-			metrics__sync(mx, a); /* metrics_listen reloaded */
-		}
+		if (p[0].revents & POLLIN)
+			stop = on_signal(d);
 		if (p[1].revents & POLLIN)
-			on_control(a, lfd);
-		metrics__serve(*mx, a);
+			on_control(d);
+		metrics__serve(d->mx, d->a);
 		if (stop || fe_clock_mono_ms() < next)
 			continue;
-		next = fe_clock_mono_ms() + agent__tick(a);
+		next = fe_clock_mono_ms() + agent__tick(d->a);
 	}
 }
 
@@ -143,35 +194,33 @@ static int run(const struct fe_config *cfg, const char *path, bool fg,
 	       int verbose)
 {
 	static struct agent ag;
-	struct agent *a = &ag;
-	struct metrics *mx = NULL;
-	int level = cfg->log_level + verbose, lfd = -1, sfd, rc = 1;
+	struct daemon d = { .a = &ag, .ctl_fd = -1, .verbose = verbose };
+	int level = cfg->log_level + verbose, rc = 1;
 
 	fe_log_init("flowagent", !fg,
 		    level > FE_LOG_DEBUG ? FE_LOG_DEBUG : level);
 	fe_log_hook_libbpf();
-	sfd = signals_open();
-	if (agent__start(a, cfg, path))
+	d.sfd = signals_open();
+	if (agent__start(d.a, cfg, path))
 		goto out;
-	lfd = ctlsock_listen(a->cfg.control_socket);
-	if (lfd < 0 || metrics__sync(&mx, a))
+	/* the meters are loaded: from here on the loop's needs (privs.c) */
+	privs_drop(&d.a->cfg);
+	if (ctl_open(&d, d.a->cfg.control_socket) || metrics__sync(&d.mx, d.a))
 		goto out;
-	agent__sync_ifaces(a);
+	agent__sync_ifaces(d.a);
 	pr_info("flowagent %s running: %d interfaces, %d collectors, poll %u "
 		"ms\n",
-		VERSION, a->cfg.nifaces, a->nexp, a->cfg.poll_interval_ms);
-	run_loop(a, sfd, lfd, &mx);
-	agent__stop(a);
+		VERSION, d.a->cfg.nifaces, d.a->nexp,
+		d.a->cfg.poll_interval_ms);
+	run_loop(&d);
+	agent__stop(d.a);
 	rc = 0;
 out:
-	metrics__free(mx);
-	if (lfd >= 0) {
-		close(lfd);
-		unlink(a->cfg.control_socket);
-	}
-	agent__close(a);
-	if (sfd >= 0)
-		close(sfd);
+	metrics__free(d.mx);
+	ctl_close(&d);
+	agent__close(d.a);
+	if (d.sfd >= 0)
+		close(d.sfd);
 	return rc;
 }
 

@@ -157,3 +157,8 @@ int meter__detach_links(const char *pin_path)
 	hook_tc_sweep_links(pin_path ? pin_path : FE_DEFAULT_PIN_PATH, true);
 	return 0;
 }
+
+void meter__sweep_defunct(struct meter *m)
+{
+	hook_tc_sweep_links(m->pin, false);
+}

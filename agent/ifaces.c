@@ -25,20 +25,41 @@ void ifaces__refresh_ingress(struct ifaces *s, struct meter *m,
 	}
 }
 
-/* One configured interface: returns whether it was attached now. */
-static bool sync_one(struct iface_state *st, struct meter *m, const char *name,
-		     const struct fe_config *cfg)
+/* The device st was attached to no longer has the configured name: it was
+ * renamed (its meters come off: the configuration names another device)
+ * or deleted (its hooks' pins go). Either way the name is looked up again.
+ */
+static void forget(struct iface_state *st, struct meter *m, const char *name)
 {
-	int idx = if_nametoindex(name);
+	char now[IF_NAMESIZE];
 
-	if (st->ifindex && idx == st->ifindex)
-		return false;
-	if (st->ifindex && idx != st->ifindex) {
+	if (if_indextoname(st->ifindex, now))
+		pr_warn("interface %s (ifindex %d) was renamed to %s: no "
+			"longer metered\n",
+			name, st->ifindex, now);
+	else
 		pr_warn("interface %s (ifindex %d) is gone; metering the other "
 			"interfaces\n",
 			name, st->ifindex);
-		st->ifindex = 0;
-		st->warned = false;
+	meter__detach(m, NULL, st->ifindex);
+	st->ifindex = 0;
+	st->warned = false;
+	fe_backoff_reset(&st->retry);
+}
+
+/* One configured interface: returns whether its metering changed. */
+static bool sync_one(struct iface_state *st, struct meter *m, const char *name,
+		     const struct fe_config *cfg, uint64_t now_ms)
+{
+	int idx = if_nametoindex(name);
+	bool forgot = false;
+	uint32_t wait;
+
+	if (st->ifindex && idx == st->ifindex)
+		return false;
+	if (st->ifindex) {
+		forget(st, m, name);
+		forgot = true;
 	}
 	if (!idx) {
 		if (!st->warned)
@@ -46,18 +67,22 @@ static bool sync_one(struct iface_state *st, struct meter *m, const char *name,
 				"metered when it appears\n",
 				name);
 		st->warned = true;
-		return false;
+		return forgot;
 	}
+	if (!fe_backoff_due(&st->retry, now_ms))
+		return forgot;
 	if (meter__attach(m, name, cfg->ingress, cfg->xdp_skb_mode)) {
+		wait = fe_backoff_fail(&st->retry, now_ms, 1000, 60000);
 		if (!st->warned)
 			pr_warn("interface %s: attach failed (see above); "
-				"retrying every tick\n",
-				name);
+				"retrying in %u s, then up to every 60 s\n",
+				name, wait / 1000);
 		st->warned = true;
-		return false;
+		return forgot;
 	}
 	st->ifindex = idx;
 	st->warned = false;
+	fe_backoff_reset(&st->retry);
 	st->ingress = cfg->ingress != FE_INGRESS_OFF;
 	pr_info("metering %s (ifindex %d): egress tc%s%s\n", name, idx,
 		st->ingress ? ", ingress " : "",
@@ -66,12 +91,12 @@ static bool sync_one(struct iface_state *st, struct meter *m, const char *name,
 }
 
 bool ifaces__sync(struct ifaces *s, struct meter *m, struct flowcache *fc,
-		  const struct fe_config *cfg)
+		  const struct fe_config *cfg, uint64_t now_ms)
 {
 	bool changed = false;
 
 	for (int i = 0; i < cfg->nifaces; i++)
-		changed |= sync_one(&s->ifs[i], m, cfg->ifaces[i], cfg);
+		changed |= sync_one(&s->ifs[i], m, cfg->ifaces[i], cfg, now_ms);
 	if (changed)
 		ifaces__refresh_ingress(s, m, fc);
 	return changed;
@@ -88,6 +113,9 @@ void ifaces__reconfigure(struct ifaces *s, struct meter *m,
 			keep |= !strcmp(old->ifaces[i], cfg->ifaces[j]);
 		if (!keep && s->ifs[i].ifindex)
 			meter__detach(m, NULL, s->ifs[i].ifindex);
+		else if (s->ifs[i].ifindex && old->ingress == FE_INGRESS_XDP &&
+			 old->xdp_skb_mode != cfg->xdp_skb_mode)
+			meter__attach(m, old->ifaces[i], FE_INGRESS_OFF, false);
 	}
 	memset(s->ifs, 0, sizeof(s->ifs));
 }

@@ -22,6 +22,11 @@ enum fe_log_level fe_log_level(void)
 	return cur_level;
 }
 
+void fe_log_set_level(enum fe_log_level level)
+{
+	cur_level = level > FE_LOG_DEBUG ? FE_LOG_DEBUG : level;
+}
+
 static void fe_vlog(enum fe_log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_WARNING, LOG_INFO, LOG_DEBUG };

@@ -8,6 +8,8 @@ enum fe_log_level { FE_LOG_WARN = 0, FE_LOG_INFO = 1, FE_LOG_DEBUG = 2 };
 /* to_syslog: false logs to stderr. level: messages above it are dropped. */
 void fe_log_init(const char *ident, bool to_syslog, enum fe_log_level level);
 enum fe_log_level fe_log_level(void);
+/* A reload: messages above level are dropped from now on. */
+void fe_log_set_level(enum fe_log_level level);
 void fe_log(enum fe_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 /* Routes libbpf's (and libxdp's) messages through fe_log one level down. */

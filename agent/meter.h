@@ -88,6 +88,10 @@ int meter__detach_all(struct meter *m);
  * unpins defunct ones (for a directory whose set is gone or broken).
  */
 int meter__detach_links(const char *pin_path);
+/* Unpins the TCX links whose device is gone, in any netns (each pin holds
+ * a link; a deleted device's is never reached by name again).
+ */
+void meter__sweep_defunct(struct meter *m);
 
 struct meter_ids {
 	uint32_t prog_tc_egress, prog_tc_ingress, prog_xdp;

@@ -10,6 +10,8 @@ PKGS=(
 	libelf-dev zlib1g-dev libinih-dev libcmocka-dev linux-libc-dev
 	# the HTTP server of the Prometheus endpoint (agent/metrics.c)
 	libmicrohttpd-dev
+	# drops the agent's capabilities after start-up (agent/privs.c)
+	libcap-ng-dev
 	# lint
 	clang-format cppcheck
 	# tests and demo
