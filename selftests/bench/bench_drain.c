@@ -120,8 +120,8 @@ static int bd_fill(int prog_fd, unsigned long n)
 	return 0;
 }
 
-static int bd_one(const char *pin, unsigned long n, unsigned int max,
-		  int ncpu, struct bd_round *r)
+static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
+		  struct bd_round *r)
 {
 	struct bd_count c = { 0 }, e = { 0 };
 	__u64 st[FE_STAT_MAX];
@@ -194,13 +194,13 @@ static int bd_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-#define BD_MED(rs, nr, field)                              \
-	({                                                 \
-		double _v[16];                             \
-		for (int _i = 0; _i < (nr); _i++)          \
-			_v[_i] = (rs)[_i].field;           \
-		qsort(_v, (nr), sizeof(double), bd_cmp);   \
-		_v[(nr) / 2];                              \
+#define BD_MED(rs, nr, field)                            \
+	({                                               \
+		double _v[16];                           \
+		for (int _i = 0; _i < (nr); _i++)        \
+			_v[_i] = (rs)[_i].field;         \
+		qsort(_v, (nr), sizeof(double), bd_cmp); \
+		_v[(nr) / 2];                            \
 	})
 
 int main(void)
