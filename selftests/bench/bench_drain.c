@@ -14,7 +14,9 @@
  *   empty tick, kernel-thread CPU meanwhile (deferred frees);
  * - empty tick: wall ms of meter__drain() with nothing to drain;
  * - memory: the memory cgroup's kernel charge per max entry at creation and
- *   per flow added by the fill, and the maps' memlock (fdinfo) per entry.
+ *   per flow added by the fill, the growth of /proc/meminfo's Slab + Percpu
+ *   + VmallocUsed at creation per max entry (system-wide: other load shows
+ *   up), and the maps' memlock (fdinfo: the kernel's own count) per entry.
  * Every drain is checked exact: N entries, N packets. Medians of the rounds.
  * No timed assertions: compare figures from one run.
  */
@@ -85,7 +87,7 @@ static long long bd_memlock(const char *dir, const char *prefix)
 
 struct bd_round {
 	double fill_s, drain_ms, empty_ms, us_flow, bg_ms;
-	double create_b, fill_b, memlock_b;
+	double create_b, fill_b, memlock_b, meminfo_b;
 	unsigned long long overflow, lost;
 	bool exact;
 };
@@ -126,6 +128,7 @@ static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
 	struct bd_count c = { 0 }, e = { 0 };
 	__u64 st[FE_STAT_MAX];
 	char path[PATH_MAX];
+	struct bs_meminfo i0, i1;
 	long long k0, k1, k2;
 	struct meter *m;
 	double t0, bg0;
@@ -134,6 +137,7 @@ static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
 	bd_rmdir(pin);
 	bs_pin(0, ncpu);
 	k0 = bs_kmem();
+	bs_meminfo(&i0);
 	m = meter__open(pin, max, METER_F_CREATE);
 	if (!m) {
 		fprintf(stderr, "bench_drain: meter set at %s: %s\n", pin,
@@ -141,6 +145,10 @@ static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
 		return -errno;
 	}
 	k1 = bs_kmem();
+	bs_meminfo(&i1);
+	r->meminfo_b = (double)(i1.slab + i1.percpu + i1.vmalloc - i0.slab -
+				i0.percpu - i0.vmalloc) /
+		       max;
 	snprintf(path, sizeof(path), "%s/%s", pin, FE_PIN_PROG_TC_EGRESS);
 	prog = bpf_obj_get(path);
 	if (prog < 0) {
@@ -220,9 +228,9 @@ int main(void)
 	printf("flowexp drain bench: product meter set, tc egress fill on CPU "
 	       "0, meter__drain on CPU 1, %d CPUs, median of %lu rounds\n\n",
 	       ncpu, rounds);
-	printf("%9s %9s %7s %5s %9s %9s %8s %8s %8s %8s %8s %6s\n", "flows",
+	printf("%9s %9s %7s %5s %9s %9s %8s %8s %8s %8s %8s %8s %6s\n", "flows",
 	       "map", "fill s", "ovf", "drain ms", "µs/flow", "empty ms",
-	       "bg ms", "B/entry", "B/flow", "memlock", "exact");
+	       "bg ms", "B/entry", "B/flow", "meminfo", "memlock", "exact");
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		unsigned long n = strtoul(tok, NULL, 0);
@@ -240,7 +248,7 @@ int main(void)
 			ovf = rs[r].overflow > ovf ? rs[r].overflow : ovf;
 		}
 		printf("%9lu %9u %7.2f %5llu %9.1f %9.3f %8.1f %8.0f %8.0f "
-		       "%8.0f %8.0f %6s\n",
+		       "%8.0f %8.0f %8.0f %6s\n",
 		       n, max, BD_MED(rs, (int)rounds, fill_s), ovf,
 		       BD_MED(rs, (int)rounds, drain_ms),
 		       BD_MED(rs, (int)rounds, us_flow),
@@ -248,6 +256,7 @@ int main(void)
 		       BD_MED(rs, (int)rounds, bg_ms),
 		       BD_MED(rs, (int)rounds, create_b),
 		       BD_MED(rs, (int)rounds, fill_b),
+		       BD_MED(rs, (int)rounds, meminfo_b),
 		       BD_MED(rs, (int)rounds, memlock_b),
 		       exact ? "yes" : "NO");
 	}
@@ -255,8 +264,9 @@ int main(void)
 	       "round while the map had room; µs/flow: (drain - empty tick) "
 	       "/ flows; empty ms: a tick with nothing to drain (the swap's "
 	       "grace periods); bg: kernel threads' CPU during the drain and "
-	       "200 ms after; B/entry: kernel charge at creation per map "
-	       "entry; B/flow: charge the fill added per flow; memlock: of "
-	       "the set's maps per entry\n");
+	       "200 ms after; B/entry: memory-cgroup kernel charge at "
+	       "creation per map entry; B/flow: charge the fill added per "
+	       "flow; meminfo: Slab+Percpu+VmallocUsed growth at creation "
+	       "per map entry; memlock: of the set's maps per map entry\n");
 	return 0;
 }
