@@ -31,10 +31,11 @@ char LICENSE[] SEC("license") = "GPL";
  */
 const volatile __u8 fe_cfg_slow_load = 0;
 
-/* Timestamps: bpf_ktime_get_coarse_ns() by default, CLOCK_MONOTONIC as of
- * the last tick (1/HZ: 4 ms at HZ=250), because bpf_ktime_get_ns() costs
- * about 30 ns per packet in a VM (half a minimal meter; measured by
- * bench_datapath). Set to 1 before load for ns-exact times.
+/* Timestamps: by default CLOCK_MONOTONIC as of a recent tick (fe_now():
+ * 1 to 2 ticks behind, 4-8 ms at HZ=250), because a clock helper per packet
+ * costs 20 ns (bpf_ktime_get_coarse_ns) to 30 ns (bpf_ktime_get_ns) in a
+ * VM, a quarter to a third of a minimal meter (measured by
+ * bench_datapath). Set to 1 before load for ns-exact bpf_ktime_get_ns().
  */
 const volatile __u8 fe_cfg_precise_ts = 0;
 
@@ -71,6 +72,45 @@ struct {
 	__type(key, __u32);
 	__type(value, struct fe_stats);
 } fe_stats SEC(".maps");
+
+/* Per CPU: the coarse clock read at the jiffy `jiffies`. Internal to the
+ * programs (not pinned; they hold it).
+ */
+struct fe_clk {
+	__u64 jiffies;
+	__u64 ns;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fe_clk);
+} fe_clk SEC(".maps");
+
+/* The packet's time. Coarse: bpf_jiffies64() is inlined by the verifier
+ * (one load), so the clock helper runs once per jiffy per CPU. The tick
+ * advances jiffies before the timekeeping, so a refresh right at a tick can
+ * cache the previous tick's time for that jiffy: 1 to 2 ticks behind.
+ */
+static __always_inline __u64 fe_now(void)
+{
+	struct fe_clk *c;
+	__u32 zero = 0;
+	__u64 j;
+
+	if (fe_cfg_precise_ts)
+		return bpf_ktime_get_ns();
+	c = bpf_map_lookup_elem(&fe_clk, &zero);
+	if (!c)
+		return bpf_ktime_get_coarse_ns();
+	j = bpf_jiffies64();
+	if (c->jiffies != j || !c->ns) {
+		c->ns = bpf_ktime_get_coarse_ns();
+		c->jiffies = j;
+	}
+	return c->ns;
+}
 
 /* What one packet (pkts segments) adds to an entry. */
 struct fe_add {
@@ -191,8 +231,7 @@ static __always_inline void fe_meter(const struct fe_src *s, struct fe_pkt *p,
 	st->n[FE_STAT_OCTETS] += octets;
 	a.pkts = pkts;
 	a.octets = octets;
-	a.now = fe_cfg_precise_ts ? bpf_ktime_get_ns()
-				  : bpf_ktime_get_coarse_ns();
+	a.now = fe_now();
 	/* the word layout of fe_flow_val.flags, whatever the byte order */
 	fv.flags = 0;
 	fv.tcp_flags = p->tcp_flags;
