@@ -150,8 +150,8 @@ unsigned int fe_kernel_max_flows_auto(unsigned int max_flows,
 {
 	unsigned long long want = (unsigned long long)max_flows *
 				  (ingress == FE_INGRESS_OFF ? 2 : 4);
-	unsigned long long fit = ram_bytes / 32 /
-				 (2 * METER_MAP_BYTES_PER_ENTRY);
+	unsigned long long fit =
+		ram_bytes / 32 / (2 * METER_MAP_BYTES_PER_ENTRY);
 	unsigned long long n = FE_MIN_MAX_FLOWS;
 
 	while (n < want && n < FE_MAX_MAX_FLOWS)

@@ -45,8 +45,8 @@ static void print_agent(FILE *f, const struct fe_config *cfg)
 		fe_ingress_name(cfg->ingress), cfg->poll_interval_ms,
 		cfg->active_timeout, cfg->idle_timeout, cfg->end_grace_ms,
 		cfg->observation_domain, cfg->pin_path, cfg->control_socket,
-		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows,
-		kmax, cfg->xdp_skb_mode ? "skb" : "native",
+		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows, kmax,
+		cfg->xdp_skb_mode ? "skb" : "native",
 		cfg->precise_ts ? "precise" : "coarse", levels[lvl],
 		cfg->metrics_listen[0] ? " " : "", cfg->metrics_listen);
 }
