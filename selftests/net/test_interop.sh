@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_interop.sh - the agent's real export for a known traffic set (UDP,
 # TCP, ICMP over IPv4, UDP over IPv6 through the multipath router, tc
-# egress + XDP ingress) decoded by four collectors: flowctl collect, tshark,
+# egress + tc ingress) decoded by four collectors: flowctl collect, tshark,
 # ipfixDump (libfixbuf-tools) and nfcapd/nfdump. Uniflow export: all four
 # agree on every record's addresses, ports, protocol, packets, octets,
 # flowDirection, interfaces and times. Biflow export: flowctl collect,
@@ -26,7 +26,7 @@ fe_collect_start bi "$p_bi"
 fe_nfcapd_start nfu "$p_nfu"
 fe_nfcapd_start nfb "$p_nfb"
 {
-	fe_agent_conf xdp
+	fe_agent_conf tc
 	fe_collector_conf uni "$p_uni" no no
 	fe_collector_conf nfu "$p_nfu" no no
 	fe_collector_conf bi "$p_bi" yes no
