@@ -64,11 +64,11 @@ static int check_ethernet(const char *ifname)
 
 /* Forwarded TCP with the meters, as a share of the throughput without any
  * (make bench-forwarding, iperf3 through the 3-link router of veths,
- * median of 3 rounds; docs/scale.md): XDP, even a bare XDP_PASS program,
+ * median of 5 rounds; docs/scale.md): XDP, even a bare XDP_PASS program,
  * against tc ingress.
  */
-#define HOOK_XDP_VETH_COST "0.11x"
-#define HOOK_TC_VETH_COST "0.99x"
+#define HOOK_XDP_VETH_COST "0.14x"
+#define HOOK_TC_VETH_COST "0.95x"
 
 /* Drivers that give up GSO/GRO (the stack's, or the device's offloads) as
  * soon as an XDP program is attached, whatever it does.

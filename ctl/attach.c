@@ -37,7 +37,7 @@ static const struct opt_def attach_opts[] = {
 			      "dispatcher cannot load; pays on NICs with "
 			      "native XDP only: on veth and virtio_net any XDP "
 			      "program costs the stack its GSO/GRO, forwarded "
-			      "TCP at about 0.11x, and attach warns), none "
+			      "TCP at 0.1-0.15x, and attach warns), none "
 			      "(removes this set's ingress meter) or keep: "
 			      "leaves it as it is, e.g. as a flowagent "
 			      "attached it",
