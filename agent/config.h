@@ -68,6 +68,10 @@ struct fe_config {
 	uint32_t observation_domain;
 	char pin_path[256], control_socket[108], netns[64]; /* "" = none */
 	unsigned int max_flows, kernel_max_flows;
+	/* kernel_max_flows = auto: the value above is
+	 * fe_kernel_max_flows_auto() of max_flows, ingress and the RAM
+	 */
+	bool kernel_max_flows_auto;
 	bool xdp_skb_mode;
 	bool precise_ts; /* timestamps = precise */
 	int log_level;	 /* enum fe_log_level */
@@ -84,6 +88,17 @@ struct fe_config {
 };
 
 void fe_config_defaults(struct fe_config *cfg);
+
+/* kernel_max_flows = auto: entries for a poll in which every conversation
+ * of the cache (max_flows) is active, seen as 2 kernel entries (its two
+ * directions) at the egress meters, 4 with ingress meters too; rounded up
+ * to a power of two (the hash map's bucket count), and at most what keeps
+ * the live and spare flow maps (2 x METER_MAP_BYTES_PER_ENTRY per entry)
+ * within 1/32 of ram_bytes; within FE_MIN_MAX_FLOWS..FE_MAX_MAX_FLOWS.
+ */
+unsigned int fe_kernel_max_flows_auto(unsigned int max_flows,
+				      enum fe_ingress ingress,
+				      unsigned long long ram_bytes);
 
 /* 0 on success; -EINVAL with "file:line: message" in err on a config error;
  * -errno with "file: strerror" when the file cannot be read.

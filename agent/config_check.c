@@ -273,5 +273,6 @@ int cfg_finish(struct cfg_parser *p)
 		if (resolve_template(p, i))
 			return -EINVAL;
 	}
+	cfg_kernel_max_flows(cfg);
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/sysinfo.h>
 #include "config_parser.h"
 #include "ctlsock.h"
 #include "endpoint.h"
@@ -131,10 +132,47 @@ static int agent_max_flows(struct cfg_parser *p, const char *v)
 	return CFG_PARSE_UINT(p, v, 16, 1u << 26, "flows", p->cfg->max_flows);
 }
 
+/* N or auto: cfg_kernel_max_flows() computes auto once the section's
+ * max_flows and ingress are known.
+ */
 static int agent_kmax_flows(struct cfg_parser *p, const char *v)
 {
+	p->cfg->kernel_max_flows_auto = !strcasecmp(v, "auto");
+	if (p->cfg->kernel_max_flows_auto)
+		return 0;
 	return CFG_PARSE_UINT(p, v, FE_MIN_MAX_FLOWS, FE_MAX_MAX_FLOWS,
-			      "entries", p->cfg->kernel_max_flows);
+			      "entries, or auto", p->cfg->kernel_max_flows);
+}
+
+unsigned int fe_kernel_max_flows_auto(unsigned int max_flows,
+				      enum fe_ingress ingress,
+				      unsigned long long ram_bytes)
+{
+	unsigned long long want = (unsigned long long)max_flows *
+				  (ingress == FE_INGRESS_OFF ? 2 : 4);
+	unsigned long long fit =
+		ram_bytes / 32 / (2 * METER_MAP_BYTES_PER_ENTRY);
+	unsigned long long n = FE_MIN_MAX_FLOWS;
+
+	while (n < want && n < FE_MAX_MAX_FLOWS)
+		n <<= 1;
+	while (n > fit && n > FE_MIN_MAX_FLOWS)
+		n >>= 1;
+	return (unsigned int)n;
+}
+
+void cfg_kernel_max_flows(struct fe_config *cfg)
+{
+	struct sysinfo si;
+	unsigned long long ram;
+
+	if (!cfg->kernel_max_flows_auto)
+		return;
+	/* no RAM figure: as if 8 GiB */
+	ram = sysinfo(&si) ? 8ull << 30
+			   : (unsigned long long)si.totalram * si.mem_unit;
+	cfg->kernel_max_flows =
+		fe_kernel_max_flows_auto(cfg->max_flows, cfg->ingress, ram);
 }
 
 static int agent_xdp_mode(struct cfg_parser *p, const char *v)
@@ -463,7 +501,7 @@ void cfg_section_enter(struct cfg_parser *p, const struct cfg_section *s,
 void fe_config_defaults(struct fe_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->ingress = FE_INGRESS_OFF;
+	cfg->ingress = FE_INGRESS_TC;
 	cfg->poll_interval_ms = 1000;
 	cfg->active_timeout = 60;
 	cfg->idle_timeout = 15;
@@ -472,7 +510,8 @@ void fe_config_defaults(struct fe_config *cfg)
 	strcpy(cfg->pin_path, FE_DEFAULT_PIN_PATH);
 	strcpy(cfg->control_socket, FE_DEFAULT_CONTROL_SOCKET);
 	cfg->max_flows = 262144;
-	cfg->kernel_max_flows = 65536;
+	cfg->kernel_max_flows_auto = true;
+	cfg_kernel_max_flows(cfg);
 	cfg->xdp_skb_mode = false;
 	cfg->precise_ts = false;
 	cfg->log_level = FE_LOG_INFO;

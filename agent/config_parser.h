@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include "config.h"
 
-#define CFG_MAX_KEYS 16
+#define CFG_MAX_KEYS 32
 /* Addresses and paths longer than this are refused (docs/flowexp.ini.5). */
 #define CFG_MAX_VALUE 180
 
@@ -130,6 +130,8 @@ const struct cfg_section *cfg_section_find(const char *type);
  */
 void cfg_section_enter(struct cfg_parser *p, const struct cfg_section *s,
 		       const char *name);
+/* kernel_max_flows = auto resolved from the keys it depends on. */
+void cfg_kernel_max_flows(struct fe_config *cfg);
 
 /* --- config_check.c ----------------------------------------------------- */
 

@@ -30,9 +30,12 @@ static void print_agent(FILE *f, const struct fe_config *cfg)
 {
 	static const char *const levels[] = { "warn", "info", "debug" };
 	int i, lvl = cfg->log_level;
+	char kmax[16] = "auto";
 
 	if (lvl < 0 || lvl > 2)
 		lvl = FE_LOG_INFO;
+	if (!cfg->kernel_max_flows_auto)
+		snprintf(kmax, sizeof(kmax), "%u", cfg->kernel_max_flows);
 	fprintf(f, "[agent]\ninterfaces =");
 	for (i = 0; i < cfg->nifaces; i++)
 		fprintf(f, "%s%s", i && i % 8 == 0 ? "\n\t" : " ",
@@ -42,13 +45,13 @@ static void print_agent(FILE *f, const struct fe_config *cfg)
 		"idle_timeout = %u\nend_grace_ms = %u\n"
 		"observation_domain = %" PRIu32 "\npin_path = %s\n"
 		"control_socket = %s\nnetns =%s%s\nmax_flows = %u\n"
-		"kernel_max_flows = %u\nxdp_mode = %s\ntimestamps = %s\n"
+		"kernel_max_flows = %s\nxdp_mode = %s\ntimestamps = %s\n"
 		"log_level = %s\nmetrics_listen =%s%s\n",
 		fe_ingress_name(cfg->ingress), cfg->poll_interval_ms,
 		cfg->active_timeout, cfg->idle_timeout, cfg->end_grace_ms,
 		cfg->observation_domain, cfg->pin_path, cfg->control_socket,
-		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows,
-		cfg->kernel_max_flows, cfg->xdp_skb_mode ? "skb" : "native",
+		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows, kmax,
+		cfg->xdp_skb_mode ? "skb" : "native",
 		cfg->precise_ts ? "precise" : "coarse", levels[lvl],
 		cfg->metrics_listen[0] ? " " : "", cfg->metrics_listen);
 }

@@ -1,7 +1,6 @@
-/* drain.c - the flow maps' contents: swap the spare maps in and drain the
- * quiescent ones (lookup-and-delete in batches, else a walk one key at a
- * time), read, delete and count the live ones; the per-CPU values of each
- * entry summed into one.
+/* drain.c - the flow maps' contents: flip the live generation and drain
+ * the quiescent one (lookup-and-delete in batches, else a walk one key at a
+ * time), read, delete and count the live one.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,59 +10,14 @@
 #include "meter_int.h"
 #include "log.h"
 
-void meter_sum_percpu(const struct fe_flow_val *vals, int ncpu,
-		      struct fe_flow_val *out)
-{
-	uint64_t newest = 0;
-
-	memset(out, 0, sizeof(*out));
-	for (int c = 0; c < ncpu; c++) {
-		const struct fe_flow_val *v = &vals[c];
-
-		if (!v->packets)
-			continue;
-		if (!out->packets || v->first_ns < out->first_ns)
-			out->first_ns = v->first_ns;
-		if (!out->packets || v->ttl_min < out->ttl_min)
-			out->ttl_min = v->ttl_min;
-		if (v->ttl_max > out->ttl_max)
-			out->ttl_max = v->ttl_max;
-		if (v->last_ns >= newest) {
-			newest = v->last_ns;
-			out->tos = v->tos;
-			out->flow_label = v->flow_label;
-		}
-		out->packets += v->packets;
-		out->octets += v->octets;
-		out->tcp_flags |= v->tcp_flags;
-		out->vflags |= v->vflags;
-	}
-	out->last_ns = newest;
-}
-
-/* Index (0 = a, 1 = b) of the map live in a slot. */
-static int live_index(struct meter *m, __u32 slot, const uint32_t ids[2])
-{
-	__u32 id = 0;
-
-	if (!m->maps_ok) /* METER_F_ANY_LAYOUT: no flow maps to use */
-		return -EPROTO;
-	if (bpf_map_lookup_elem(m->outer_fd, &slot, &id))
-		return -errno;
-	return id == ids[1] ? 1 : 0;
-}
-
-/* Sums the per-CPU values of the buffered entry i and passes a non-empty
- * one to fn. Returns what fn returns (nonzero: stop), 0 for an empty one.
+/* Passes a non-empty entry to fn; what fn returns (nonzero: stop). An
+ * entry the programs made holds a packet at least; one without (written
+ * from user space) makes no record.
  */
-static int sum_and_deliver(struct meter *m, int i, meter_entry_fn fn, void *ctx)
+static int deliver(const struct fe_flow_key *k, const struct fe_flow_val *v,
+		   meter_entry_fn fn, void *ctx)
 {
-	struct fe_flow_val sum;
-
-	meter_sum_percpu(&m->vals[(size_t)i * m->ncpu], m->ncpu, &sum);
-	if (!sum.packets)
-		return 0;
-	return fn(ctx, &m->keys[i], &sum);
+	return v->packets ? fn(ctx, k, v) : 0;
 }
 
 /* Steps through the keys of a map. The next key is taken before the
@@ -102,9 +56,8 @@ static int walk_map(struct meter *m, int fd, bool del, meter_entry_fn fn,
 	for (key_walk_start(&w, fd); key_walk_step(&w);) {
 		if (bpf_map_lookup_elem(fd, &w.cur, m->vals))
 			continue;
-		m->keys[0] = w.cur;
 		n++;
-		if (sum_and_deliver(m, 0, fn, ctx))
+		if (deliver(&w.cur, m->vals, fn, ctx))
 			break;
 		if (del)
 			bpf_map_delete_elem(fd, &w.cur);
@@ -132,7 +85,7 @@ static int drain_map(struct meter *m, int fd, meter_entry_fn fn, void *ctx)
 		}
 		/* the entries are out of the map now: deliver all of them */
 		for (__u32 i = 0; i < count; i++)
-			sum_and_deliver(m, i, fn, ctx);
+			deliver(&m->keys[i], &m->vals[i], fn, ctx);
 		total += count;
 		if (err)
 			break;
@@ -141,37 +94,51 @@ static int drain_map(struct meter *m, int fd, meter_entry_fn fn, void *ctx)
 	return total;
 }
 
-static int swap_slot(struct meter *m, __u32 slot, const int fds[2],
-		     const uint32_t ids[2], int *old_fd)
+/* The swap of flowexp.h: fe_gen flipped by a plain update, then one
+ * map-in-map update, a slot of the old generation rewritten with the map it
+ * holds, for its synchronize_rcu(). On return the old generation (*old) is
+ * quiescent.
+ */
+static int flip_generation(struct meter *m, int *old)
 {
-	int live = live_index(m, slot, ids);
+	__u32 zero = 0, next, slot;
+	int live = meter_live_gen(m);
 
 	if (live < 0)
 		return live;
-	/* the update returns once no program can still hold the old map */
-	if (bpf_map_update_elem(m->outer_fd, &slot, &fds[!live], 0)) {
+	next = !live;
+	if (bpf_map_update_elem(m->gen_fd, &zero, &next, 0)) {
 		int err = -errno;
 
-		pr_warn("swap flow map in slot %u: %s\n", slot,
+		pr_warn("flip the live generation (fe_gen): %s\n",
 			strerror(errno));
 		return err;
 	}
-	*old_fd = fds[live];
+	/* the update returns once no program can still hold the old maps */
+	slot = FE_SLOT_FLOWS(live);
+	if (bpf_map_update_elem(m->outer_fd, &slot, &m->flows_fd[live], 0)) {
+		int err = -errno;
+
+		/* fe_gen is flipped but nothing is drained: the entries
+		 * stay where they are for a later tick
+		 */
+		pr_warn("wait for the meters (update fe_outer slot %u): %s\n",
+			slot, strerror(errno));
+		return err;
+	}
+	*old = live;
 	return 0;
 }
 
 int meter__drain(struct meter *m, meter_entry_fn fn, void *ctx)
 {
-	int old_flows, old_ovf, err, n1, n2;
+	int old = 0, err, n1, n2;
 
-	err = swap_slot(m, FE_SLOT_FLOWS, m->flows_fd, m->flows_id, &old_flows);
+	err = flip_generation(m, &old);
 	if (err)
 		return err;
-	err = swap_slot(m, FE_SLOT_OVERFLOW, m->ovf_fd, m->ovf_id, &old_ovf);
-	if (err)
-		return err;
-	n1 = drain_map(m, old_flows, fn, ctx);
-	n2 = drain_map(m, old_ovf, fn, ctx);
+	n1 = drain_map(m, m->flows_fd[old], fn, ctx);
+	n2 = drain_map(m, m->ovf_fd[old], fn, ctx);
 	if (n1 < 0)
 		return n1;
 	if (n2 < 0)
@@ -181,15 +148,12 @@ int meter__drain(struct meter *m, meter_entry_fn fn, void *ctx)
 
 int meter__read(struct meter *m, meter_entry_fn fn, void *ctx)
 {
-	int f = live_index(m, FE_SLOT_FLOWS, m->flows_id);
-	int o = live_index(m, FE_SLOT_OVERFLOW, m->ovf_id);
+	int g = meter_live_gen(m);
 
-	if (f < 0)
-		return f;
-	if (o < 0)
-		return o;
-	return walk_map(m, m->flows_fd[f], false, fn, ctx) +
-	       walk_map(m, m->ovf_fd[o], false, fn, ctx);
+	if (g < 0)
+		return g;
+	return walk_map(m, m->flows_fd[g], false, fn, ctx) +
+	       walk_map(m, m->ovf_fd[g], false, fn, ctx);
 }
 
 static int delete_matching(int fd,
@@ -210,13 +174,12 @@ int meter__delete(struct meter *m,
 		  bool (*match)(void *ctx, const struct fe_flow_key *k),
 		  void *ctx)
 {
-	int f = live_index(m, FE_SLOT_FLOWS, m->flows_id);
-	int o = live_index(m, FE_SLOT_OVERFLOW, m->ovf_id);
+	int g = meter_live_gen(m);
 
-	if (f < 0 || o < 0)
-		return f < 0 ? f : o;
-	return delete_matching(m->flows_fd[f], match, ctx) +
-	       delete_matching(m->ovf_fd[o], match, ctx);
+	if (g < 0)
+		return g;
+	return delete_matching(m->flows_fd[g], match, ctx) +
+	       delete_matching(m->ovf_fd[g], match, ctx);
 }
 
 static int count_map(int fd)
@@ -231,12 +194,11 @@ static int count_map(int fd)
 
 int meter__count(struct meter *m, unsigned int *flows, unsigned int *ovf)
 {
-	int f = live_index(m, FE_SLOT_FLOWS, m->flows_id);
-	int o = live_index(m, FE_SLOT_OVERFLOW, m->ovf_id);
+	int g = meter_live_gen(m);
 
-	if (f < 0 || o < 0)
-		return f < 0 ? f : o;
-	*flows = count_map(m->flows_fd[f]);
-	*ovf = count_map(m->ovf_fd[o]);
+	if (g < 0)
+		return g;
+	*flows = count_map(m->flows_fd[g]);
+	*ovf = count_map(m->ovf_fd[g]);
 	return 0;
 }

@@ -1,7 +1,7 @@
 /* histogram.c - observations into the fixed buckets of histogram.h. */
 #include "histogram.h"
 
-/* A drain waits for two map swaps, each an RCU grace period (10-50 ms
+/* A drain waits for one RCU grace period (the generation flip, 8-30 ms
  * seen here on an idle map), then for one syscall per batch of entries.
  */
 const uint64_t fe_hist_bounds_ns[FE_HIST_NBOUNDS] = {

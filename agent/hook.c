@@ -1,6 +1,7 @@
 /* hook.c - a meter set's hooks on the devices of the current netns: which
- * meters a device gets (egress tc, ingress tc or XDP), removing them, and
- * listing them. The hooks themselves are hook_tc.c's and hook_xdp.c's.
+ * meters a device gets (egress tc, ingress tc or XDP, with a warning where
+ * XDP costs more than it saves), removing them, and listing them. The
+ * hooks themselves are hook_tc.c's and hook_xdp.c's.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -9,17 +10,18 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include <linux/ethtool.h>
 #include <linux/if_arp.h>
+#include <linux/sockios.h>
 #include "meter_int.h"
 #include "log.h"
 
-/* The parser assumes an Ethernet header: refuse L3 devices (WireGuard,
- * tun, IP tunnels), whose packets it would misread. Asks the current
- * netns, where ifname lives.
+/* An ioctl about ifname in the current netns, where it lives; 0 or -errno
+ * (what failed is logged: "what" on ifname).
  */
-static int check_ethernet(const char *ifname)
+static int dev_ioctl(const char *ifname, unsigned long req, struct ifreq *ifr,
+		     const char *what)
 {
-	struct ifreq ifr = {};
 	int fd, err;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
@@ -27,14 +29,25 @@ static int check_ethernet(const char *ifname)
 		fd = socket(AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		err = -errno;
-		pr_warn("attach meters on %s: socket for the device type: "
-			"%s\n",
-			ifname, strerror(errno));
+		pr_warn("attach meters on %s: socket for the %s: %s\n", ifname,
+			what, strerror(errno));
 		return err;
 	}
-	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
-	err = ioctl(fd, SIOCGIFHWADDR, &ifr) ? -errno : 0;
+	snprintf(ifr->ifr_name, sizeof(ifr->ifr_name), "%s", ifname);
+	err = ioctl(fd, req, ifr) ? -errno : 0;
 	close(fd);
+	return err;
+}
+
+/* The parser assumes an Ethernet header: refuse L3 devices (WireGuard,
+ * tun, IP tunnels), whose packets it would misread.
+ */
+static int check_ethernet(const char *ifname)
+{
+	struct ifreq ifr = {};
+	int err;
+
+	err = dev_ioctl(ifname, SIOCGIFHWADDR, &ifr, "device type");
 	if (err) {
 		pr_warn("attach meters on %s: device type: %s\n", ifname,
 			strerror(-err));
@@ -49,10 +62,50 @@ static int check_ethernet(const char *ifname)
 	return -EPFNOSUPPORT;
 }
 
+/* Forwarded TCP with the meters, as a share of the throughput without any
+ * (make bench-forwarding, iperf3 through the 3-link router of veths,
+ * median of 5 rounds; docs/scale.md): XDP, even a bare XDP_PASS program,
+ * against tc ingress.
+ */
+#define HOOK_XDP_VETH_COST "0.14x"
+#define HOOK_TC_VETH_COST "0.95x"
+
+/* Drivers that give up GSO/GRO (the stack's, or the device's offloads) as
+ * soon as an XDP program is attached, whatever it does.
+ */
+static const char *const xdp_costly_drivers[] = { "veth", "virtio_net" };
+
+/* Says what XDP costs on a device of a costly driver (issue 8: measured by
+ * make bench-forwarding on the router's veths, docs/scale.md).
+ */
+static void warn_xdp_cost(const char *ifname)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&info };
+
+	if (dev_ioctl(ifname, SIOCETHTOOL, &ifr, "driver"))
+		return;
+	for (size_t i = 0;
+	     i < sizeof(xdp_costly_drivers) / sizeof(xdp_costly_drivers[0]);
+	     i++) {
+		if (strcmp(info.driver, xdp_costly_drivers[i]))
+			continue;
+		pr_warn("XDP meter on %s: a %s device loses GSO/GRO with any "
+			"XDP program attached: forwarded TCP through veth "
+			"measured %s of the throughput without XDP, tc "
+			"ingress %s (make bench-forwarding); meter it with "
+			"ingress = tc (flowctl attach --mode tc)\n",
+			ifname, info.driver, HOOK_XDP_VETH_COST,
+			HOOK_TC_VETH_COST);
+		return;
+	}
+}
+
 int meter__attach(struct meter *m, const char *ifname, enum fe_ingress ing,
 		  bool xdp_skb)
 {
 	int ifindex = if_nametoindex(ifname);
+	bool fresh;
 	int err;
 
 	if (!ifindex) {
@@ -77,7 +130,11 @@ int meter__attach(struct meter *m, const char *ifname, enum fe_ingress ing,
 		return 0;
 	case FE_INGRESS_XDP:
 		hook_tc_detach(m, ifindex, false);
-		return hook_xdp_attach(m, ifname, ifindex, xdp_skb);
+		fresh = !hook_xdp_mode(m, ifindex);
+		err = hook_xdp_attach(m, ifname, ifindex, xdp_skb);
+		if (!err && fresh)
+			warn_xdp_cost(ifname);
+		return err;
 	case FE_INGRESS_TC:
 		hook_xdp_detach(m, ifindex);
 		return hook_tc_attach(m, ifname, ifindex, false);

@@ -1,9 +1,10 @@
 /* meter.c - the meter set's life: loads the BPF meters (the only user of
  * the skeleton), pins, reuses and locks the set, and reports its ids,
  * stats and size. Pins under the meter set's directory:
- *   fe_outer, fe_stats           maps the programs use
- *   fe_flows_a/b, fe_ovf_a/b     inner maps: one of each pair is live in
- *                                fe_outer, the other is the spare
+ *   fe_outer, fe_gen, fe_stats   maps the programs use
+ *   fe_flows_a/b, fe_ovf_a/b     inner maps of generations 0 (a) and 1 (b),
+ *                                in their fe_outer slots for the set's life;
+ *                                fe_gen says which generation is live
  *   prog_tc_egress, prog_tc_ingress, prog_xdp
  *   link_<netns inode>_<ifindex>_<eg|in>   TCX links (kept alive by the pin;
  *                                made by hook_tc.c)
@@ -33,8 +34,10 @@
 /* How long a creator waits for another one before giving up (ms). */
 #define CREATE_LOCK_WAIT_MS 30000
 
-_Static_assert(sizeof(struct fe_flow_key) == 52, "fe_flow_key layout");
+_Static_assert(sizeof(struct fe_flow_key) == 48, "fe_flow_key layout");
 _Static_assert(sizeof(struct fe_flow_val) == 48, "fe_flow_val layout");
+_Static_assert(sizeof(((struct fe_flow_val *)0)->flags) == 4,
+	       "one 32-bit word of flags (BPF atomics are 32 or 64 bits)");
 
 int meter_pin_name(const struct meter *m, const char *name, char *buf,
 		   size_t len)
@@ -92,30 +95,42 @@ err:
 	return -errno;
 }
 
+/* An inner map as flowexp.h describes them: shared, preallocated. */
 static int create_inner(const char *name, unsigned int max)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
-	int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, name,
+	int fd = bpf_map_create(BPF_MAP_TYPE_HASH, name,
 				sizeof(struct fe_flow_key),
-				sizeof(struct fe_flow_val), max, &opts);
+				sizeof(struct fe_flow_val), max, NULL);
 
 	if (fd < 0)
-		pr_warn("create map %s (%u entries): %s\n", name, max,
+		pr_warn("create map %s (%u entries, %llu MiB preallocated): "
+			"%s\n",
+			name, max,
+			(unsigned long long)max * METER_MAP_BYTES_PER_ENTRY >>
+				20,
 			strerror(errno));
 	return fd < 0 ? -errno : fd;
 }
 
-static const char *const pin_names[] = {
-	FE_PIN_OUTER,	       FE_PIN_STATS,	       FE_PIN_FLOWS_A,
-	FE_PIN_FLOWS_B,	       FE_PIN_OVF_A,	       FE_PIN_OVF_B,
-	FE_PIN_PROG_TC_EGRESS, FE_PIN_PROG_TC_INGRESS, FE_PIN_PROG_XDP,
+/* Maps first (MAP_PINS of them), then the programs; fe_outer, pinned
+ * last by meter_create(), marks a complete set.
+ */
+#define MAP_PINS 7
+#define NR_PINS 10
+static const char *const pin_names[NR_PINS] = {
+	FE_PIN_OUTER,		FE_PIN_GEN,
+	FE_PIN_STATS,		FE_PIN_FLOWS_A,
+	FE_PIN_FLOWS_B,		FE_PIN_OVF_A,
+	FE_PIN_OVF_B,		FE_PIN_PROG_TC_EGRESS,
+	FE_PIN_PROG_TC_INGRESS, FE_PIN_PROG_XDP,
 };
 
 static int *pin_fd(struct meter *m, int i)
 {
-	int *fds[] = { &m->outer_fd,	&m->stats_fd,	&m->flows_fd[0],
-		       &m->flows_fd[1], &m->ovf_fd[0],	&m->ovf_fd[1],
-		       &m->prog_eg_fd,	&m->prog_in_fd, &m->prog_xdp_fd };
+	int *fds[NR_PINS] = { &m->outer_fd,    &m->gen_fd,	&m->stats_fd,
+			      &m->flows_fd[0], &m->flows_fd[1], &m->ovf_fd[0],
+			      &m->ovf_fd[1],   &m->prog_eg_fd,	&m->prog_in_fd,
+			      &m->prog_xdp_fd };
 	return fds[i];
 }
 
@@ -123,28 +138,84 @@ static void unpin_all(struct meter *m)
 {
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(pin_names) / sizeof(pin_names[0]); i++)
+	for (int i = 0; i < NR_PINS; i++)
 		if (!meter_pin_name(m, pin_names[i], path, sizeof(path)))
 			unlink(path);
+}
+
+/* The four inner maps: flows of max_flows entries, overflow smaller. */
+static int create_inner_maps(struct meter *m)
+{
+	unsigned int ovf_max = m->max_flows < FE_OVF_MAX_ENTRIES
+				       ? m->max_flows
+				       : FE_OVF_MAX_ENTRIES;
+
+	for (int g = 0; g < FE_NR_GEN; g++) {
+		m->flows_fd[g] = create_inner(pin_names[3 + g], m->max_flows);
+		if (m->flows_fd[g] < 0)
+			return m->flows_fd[g];
+		m->ovf_fd[g] = create_inner(pin_names[5 + g], ovf_max);
+		if (m->ovf_fd[g] < 0)
+			return m->ovf_fd[g];
+	}
+	return 0;
+}
+
+/* Every slot of fe_outer gets its map for the set's life (one grace
+ * period each, at creation only); fe_gen starts at 0.
+ */
+static int fill_outer(struct meter *m)
+{
+	for (__u32 g = 0; g < FE_NR_GEN; g++) {
+		__u32 fs = FE_SLOT_FLOWS(g), os = FE_SLOT_OVERFLOW(g);
+
+		if (bpf_map_update_elem(m->outer_fd, &fs, &m->flows_fd[g], 0) ||
+		    bpf_map_update_elem(m->outer_fd, &os, &m->ovf_fd[g], 0)) {
+			int err = -errno;
+
+			pr_warn("fill map-in-map fe_outer: %s\n",
+				strerror(errno));
+			return err;
+		}
+	}
+	return 0;
+}
+
+/* Pins everything, fe_outer last: its pin marks a complete meter set. */
+static int pin_set(struct meter *m)
+{
+	char path[PATH_MAX];
+	int err, i;
+
+	for (i = NR_PINS - 1; i >= 0; i--) {
+		err = meter_pin_name(m, pin_names[i], path, sizeof(path));
+		if (!err && bpf_obj_pin(*pin_fd(m, i), path))
+			err = -errno;
+		if (!err)
+			continue;
+		pr_warn("pin %s: %s\n", path, strerror(-err));
+		/* only what we pinned: an EEXIST pin is someone else's (a
+		 * creator that does not take the lock)
+		 */
+		while (++i < NR_PINS)
+			if (!meter_pin_name(m, pin_names[i], path,
+					    sizeof(path)))
+				unlink(path);
+		return err;
+	}
+	return 0;
 }
 
 /* Loads the programs, creates the inner maps, fills fe_outer, pins all. */
 static int meter_create(struct meter *m, bool precise_ts)
 {
 	struct meter_bpf *skel = NULL;
-	char path[PATH_MAX];
-	int err, i;
+	int err;
 
 	unpin_all(m); /* leftovers of an interrupted creation */
-	const char *inner[] = { FE_PIN_FLOWS_A, FE_PIN_FLOWS_B, FE_PIN_OVF_A,
-				FE_PIN_OVF_B };
-	for (i = 0; i < 4; i++) {
-		int fd = create_inner(inner[i], m->max_flows);
-
-		if (fd < 0)
-			return fd;
-		*pin_fd(m, 2 + i) = fd;
-	}
+	err = create_inner_maps(m);
+	if (err)
+		return err;
 	skel = meter_bpf__open();
 	if (!skel) {
 		err = -errno;
@@ -162,63 +233,106 @@ static int meter_create(struct meter *m, bool precise_ts)
 		goto out;
 	}
 	m->outer_fd = dup(bpf_map__fd(skel->maps.fe_outer));
+	m->gen_fd = dup(bpf_map__fd(skel->maps.fe_gen));
 	m->stats_fd = dup(bpf_map__fd(skel->maps.fe_stats));
 	m->prog_eg_fd = dup(bpf_program__fd(skel->progs.fe_tc_egress));
 	m->prog_in_fd = dup(bpf_program__fd(skel->progs.fe_tc_ingress));
 	m->prog_xdp_fd = dup(bpf_program__fd(skel->progs.fe_xdp));
-	__u32 slot = FE_SLOT_FLOWS;
-	err = bpf_map_update_elem(m->outer_fd, &slot, &m->flows_fd[0], 0);
-	slot = FE_SLOT_OVERFLOW;
+	err = fill_outer(m);
 	if (!err)
-		err = bpf_map_update_elem(m->outer_fd, &slot, &m->ovf_fd[0], 0);
-	if (err) {
-		err = -errno;
-		pr_warn("fill map-in-map fe_outer: %s\n", strerror(errno));
+		err = pin_set(m);
+	if (err)
 		goto out;
-	}
-	/* fe_outer last: its pin marks a complete meter set */
-	for (i = 8; i >= 0; i--) {
-		err = meter_pin_name(m, pin_names[i], path, sizeof(path));
-		if (!err && bpf_obj_pin(*pin_fd(m, i), path))
-			err = -errno;
-		if (err) {
-			pr_warn("pin %s: %s\n", path, strerror(-err));
-			/* only what we pinned: an EEXIST pin is someone
-			 * else's (a creator that does not take the lock)
-			 */
-			while (++i <= 8)
-				if (!meter_pin_name(m, pin_names[i], path,
-						    sizeof(path)))
-					unlink(path);
-			goto out;
-		}
-	}
-	pr_info("loaded and pinned the meters under %s (%u flows per map, %s "
+	pr_info("loaded and pinned the meters under %s (%u flows per map, "
+		"%llu MiB of kernel memory for the live and spare maps, %s "
 		"timestamps)\n",
-		m->pin, m->max_flows, precise_ts ? "precise" : "coarse");
+		m->pin, m->max_flows,
+		(unsigned long long)m->max_flows * METER_MAP_BYTES_PER_ENTRY *
+				FE_NR_GEN >>
+			20,
+		precise_ts ? "precise" : "coarse");
 out:
 	meter_bpf__destroy(skel);
 	return err;
 }
 
+static bool map_info(int fd, struct bpf_map_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, len);
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, info, &len);
+}
+
+/* Whether the pinned maps have this version's layout (flowexp.h); if not,
+ * what differs, in why.
+ */
+static bool layout_ok(struct meter *m, char *why, size_t len)
+{
+	struct bpf_map_info info;
+
+	if (!map_info(m->outer_fd, &info) || info.max_entries != FE_NR_SLOTS) {
+		snprintf(why, len, "fe_outer has %u slots, not %d",
+			 info.max_entries, FE_NR_SLOTS);
+		return false;
+	}
+	if (!map_info(m->gen_fd, &info) || info.value_size != 4) {
+		snprintf(why, len, "no %s map", FE_PIN_GEN);
+		return false;
+	}
+	if (!map_info(m->stats_fd, &info) ||
+	    info.value_size != sizeof(struct fe_stats)) {
+		snprintf(why, len, "%s values are %u B, not %zu", FE_PIN_STATS,
+			 info.value_size, sizeof(struct fe_stats));
+		return false;
+	}
+	for (int i = 3; i < MAP_PINS; i++) {
+		if (!map_info(*pin_fd(m, i), &info)) {
+			snprintf(why, len, "no %s map", pin_names[i]);
+			return false;
+		}
+		if (info.type != BPF_MAP_TYPE_HASH || info.map_flags ||
+		    info.key_size != sizeof(struct fe_flow_key) ||
+		    info.value_size != sizeof(struct fe_flow_val)) {
+			const char *t = libbpf_bpf_map_type_str(info.type);
+
+			snprintf(why, len,
+				 "%s is a %s map%s, key %u B, value %u B; this "
+				 "version's are preallocated hash maps, key "
+				 "%zu B, value %zu B",
+				 pin_names[i], t ? t : "unknown",
+				 info.map_flags & BPF_F_NO_PREALLOC
+					 ? " (no_prealloc)"
+					 : "",
+				 info.key_size, info.value_size,
+				 sizeof(struct fe_flow_key),
+				 sizeof(struct fe_flow_val));
+			return false;
+		}
+		if (i == 3)
+			m->max_flows = info.max_entries;
+	}
+	return true;
+}
+
 /* Opens the pins. With any_layout, missing or incompatible maps only
- * clear maps_ok (the programs are enough to find and remove the hooks).
+ * clear maps_ok (the programs are enough to find and remove the hooks);
+ * without, they are -EPROTO.
  */
 static int meter_reuse(struct meter *m, bool any_layout)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char path[PATH_MAX];
+	char path[PATH_MAX], why[256];
 
 	m->maps_ok = true;
-	for (int i = 0; i < 9; i++) {
+	for (int i = 0; i < NR_PINS; i++) {
 		int fd;
 
 		meter_pin_name(m, pin_names[i], path, sizeof(path));
 		fd = bpf_obj_get(path);
-		if (fd < 0 && any_layout) {
+		if (fd < 0 && (any_layout || i < MAP_PINS)) {
+			/* a set of another version has other maps */
 			pr_debug("open pinned %s: %s\n", path, strerror(errno));
-			if (i < 6)
+			if (i < MAP_PINS)
 				m->maps_ok = false;
 			continue;
 		}
@@ -230,23 +344,17 @@ static int meter_reuse(struct meter *m, bool any_layout)
 		}
 		*pin_fd(m, i) = fd;
 	}
-	if (m->flows_fd[0] >= 0 &&
-	    bpf_obj_get_info_by_fd(m->flows_fd[0], &info, &len) && !any_layout)
-		return -errno;
-	if (info.key_size != sizeof(struct fe_flow_key) ||
-	    info.value_size != sizeof(struct fe_flow_val)) {
-		m->maps_ok = false;
-		if (any_layout)
-			return 0;
-		pr_warn("pinned meter set %s is from an incompatible flowexp "
-			"version; detach it (flowctl --pin-path %s detach "
-			"--all) and remove the directory\n",
-			m->pin, m->pin);
-		return -EPROTO;
-	}
-	if (m->maps_ok)
-		m->max_flows = info.max_entries;
-	return 0;
+	if (layout_ok(m, why, sizeof(why)))
+		return 0;
+	m->maps_ok = false;
+	if (any_layout)
+		return 0;
+	pr_warn("pinned meter set %s is from another flowexp version (%s): "
+		"remove it with `flowctl --pin-path %s detach --all` in every "
+		"network namespace it meters, then `rm -r %s`; the next start "
+		"loads this version's meters\n",
+		m->pin, why, m->pin, m->pin);
+	return -EPROTO;
 }
 
 static bool pin_exists(const struct meter *m, const char *name)
@@ -330,7 +438,7 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 
 	if (!m)
 		return NULL;
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < NR_PINS; i++)
 		*pin_fd(m, i) = -1;
 	m->lock_fd = -1;
 	m->maps_ok = true;
@@ -360,7 +468,7 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 	m->prog_in_id = fd_id(m->prog_in_fd);
 	m->prog_xdp_id = fd_id(m->prog_xdp_fd);
 	m->keys = calloc(DRAIN_BATCH, sizeof(*m->keys));
-	m->vals = calloc((size_t)DRAIN_BATCH * m->ncpu, sizeof(*m->vals));
+	m->vals = calloc(DRAIN_BATCH, sizeof(*m->vals));
 	if (!m->keys || !m->vals) {
 		err = -ENOMEM;
 		goto fail;
@@ -376,7 +484,7 @@ void meter__close(struct meter *m)
 {
 	if (!m)
 		return;
-	for (int i = 0; i < 9; i++)
+	for (int i = 0; i < NR_PINS; i++)
 		if (*pin_fd(m, i) >= 0)
 			close(*pin_fd(m, i));
 	if (m->lock_fd >= 0)
@@ -418,38 +526,50 @@ int meter__lock(struct meter *m)
 	return 0;
 }
 
+int meter_live_gen(struct meter *m)
+{
+	__u32 zero = 0, gen = 0;
+
+	if (!m->maps_ok) /* METER_F_ANY_LAYOUT: no flow maps to use */
+		return -EPROTO;
+	if (bpf_map_lookup_elem(m->gen_fd, &zero, &gen))
+		return -errno;
+	return gen & 1;
+}
+
 void meter__ids(struct meter *m, struct meter_ids *ids)
 {
-	__u32 slot = FE_SLOT_FLOWS, id = 0;
+	int g = meter_live_gen(m);
 
 	ids->prog_tc_egress = m->prog_eg_id;
 	ids->prog_tc_ingress = m->prog_in_id;
 	ids->prog_xdp = m->prog_xdp_id;
 	ids->outer = fd_id(m->outer_fd);
 	ids->stats = fd_id(m->stats_fd);
-	bpf_map_lookup_elem(m->outer_fd, &slot, &id);
-	ids->flows_cur = id;
-	slot = FE_SLOT_OVERFLOW;
-	id = 0;
-	bpf_map_lookup_elem(m->outer_fd, &slot, &id);
-	ids->ovf_cur = id;
+	ids->flows_cur = g < 0 ? 0 : m->flows_id[g];
+	ids->ovf_cur = g < 0 ? 0 : m->ovf_id[g];
 }
 
 int meter__stats(struct meter *m, __u64 out[FE_STAT_MAX])
 {
+	struct fe_stats *v;
+	__u32 zero = 0;
+
+	memset(out, 0, sizeof(__u64) * FE_STAT_MAX);
 	if (!m->maps_ok)
 		return -EPROTO;
-	__u64 *v = calloc(m->ncpu, sizeof(*v));
-
+	v = calloc(m->ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (__u32 i = 0; i < FE_STAT_MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(m->stats_fd, &i, v))
-			continue;
-		for (int c = 0; c < m->ncpu; c++)
-			out[i] += v[c];
+	if (bpf_map_lookup_elem(m->stats_fd, &zero, v)) {
+		int err = -errno;
+
+		free(v);
+		return err;
 	}
+	for (int c = 0; c < m->ncpu; c++)
+		for (int i = 0; i < FE_STAT_MAX; i++)
+			out[i] += v[c].n[i];
 	free(v);
 	return 0;
 }

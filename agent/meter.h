@@ -11,6 +11,15 @@
 
 #define FE_DEFAULT_PIN_PATH "/sys/fs/bpf/flowexp"
 
+/* Kernel memory of one entry of a flows map, allocated when the set is
+ * created whether used or not (preallocated; measured on 6.18 with make
+ * bench-drain, docs/scale.md): the element, 48 B of kernel header + the
+ * 48 B key + the 48 B value, and 16 B of hash bucket at a power-of-two
+ * max_entries. A set holds two flows maps (live and spare): twice this per
+ * kernel_max_flows entry, at any CPU count.
+ */
+#define METER_MAP_BYTES_PER_ENTRY 160
+
 /* How a device's ingress is metered: the `ingress =` key of flowexp.ini
  * (off, xdp, tc) and `flowctl attach --mode`. KEEP (flowctl only): attach
  * the egress meter and leave the ingress meter (of either kind, or none)
@@ -99,15 +108,17 @@ struct meter_ids {
 };
 void meter__ids(struct meter *m, struct meter_ids *ids);
 
-/* Called once per kernel entry with the per-CPU values summed (see the
- * combining rules above struct fe_flow_val). Returning nonzero stops.
+/* Called once per kernel entry with its value (one shared value per entry:
+ * nothing to combine; the field rules are above struct fe_flow_val).
+ * Returning nonzero stops.
  */
 typedef int (*meter_entry_fn)(void *ctx, const struct fe_flow_key *k,
 			      const struct fe_flow_val *v);
 
-/* Swaps the spare maps in (the kernel waits for running programs) and
- * drains the maps swapped out (lookup-and-delete), calling fn per entry:
- * every packet is delivered exactly once. Returns entries drained or -errno.
+/* Flips the live generation and waits one RCU grace period for running
+ * programs (flowexp.h: the swap), then drains the generation that was live
+ * (lookup-and-delete), calling fn per entry: every packet is delivered
+ * exactly once. Returns entries drained or -errno.
  */
 int meter__drain(struct meter *m, meter_entry_fn fn, void *ctx);
 /* Reads the live maps without taking anything out. */
@@ -120,9 +131,5 @@ int meter__delete(struct meter *m,
 int meter__count(struct meter *m, unsigned int *flows, unsigned int *ovf);
 
 int meter__stats(struct meter *m, __u64 out[FE_STAT_MAX]);
-
-/* Sums per-CPU values into one (exposed for tests). */
-void meter_sum_percpu(const struct fe_flow_val *vals, int ncpu,
-		      struct fe_flow_val *out);
 
 #endif

@@ -14,18 +14,20 @@
 #include <linux/types.h>
 #include "meter.h"
 
-/* Entries per lookup-and-delete batch: the size of the drain buffers. */
-#define DRAIN_BATCH 512
+/* Entries per lookup-and-delete batch: the size of the drain buffers
+ * (2 x 192 KiB). Any size from 256 up drains as fast (docs/scale.md).
+ */
+#define DRAIN_BATCH 4096
 
 struct meter {
 	char pin[PATH_MAX];
-	int outer_fd, stats_fd;
-	int flows_fd[2], ovf_fd[2]; /* [0] = a, [1] = b */
-	uint32_t flows_id[2], ovf_id[2];
+	int outer_fd, gen_fd, stats_fd;
+	int flows_fd[FE_NR_GEN], ovf_fd[FE_NR_GEN]; /* by generation: a, b */
+	uint32_t flows_id[FE_NR_GEN], ovf_id[FE_NR_GEN];
 	int prog_eg_fd, prog_in_fd, prog_xdp_fd;
 	uint32_t prog_eg_id, prog_in_id, prog_xdp_id;
 	unsigned int max_flows;
-	int ncpu;
+	int ncpu;		  /* of fe_stats, the one per-CPU map */
 	struct fe_flow_key *keys; /* drain buffers */
 	struct fe_flow_val *vals;
 	int lock_fd; /* the pin directory, flock()ed by meter__lock() */
@@ -40,6 +42,10 @@ struct meter {
 /* The path of the pin name in the set's directory; -ENAMETOOLONG. */
 int meter_pin_name(const struct meter *m, const char *name, char *buf,
 		   size_t len);
+/* The live generation (fe_gen): 0 or 1, or -errno (-EPROTO: the set's
+ * maps are unusable, METER_F_ANY_LAYOUT).
+ */
+int meter_live_gen(struct meter *m);
 
 /* hook_tc.c: the tc meters (TCX, else clsact) */
 int hook_tc_attach(struct meter *m, const char *ifname, int ifindex,

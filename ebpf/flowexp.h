@@ -32,27 +32,62 @@
 	((p) == FE_IPPROTO_TCP || (p) == FE_IPPROTO_UDP || \
 	 (p) == FE_IPPROTO_SCTP || (p) == FE_IPPROTO_UDPLITE)
 
-/* Slots of the outer map fe_outer (ARRAY_OF_MAPS). Both slots hold inner
- * maps of the same shape (PERCPU_HASH fe_flow_key -> fe_flow_val). The agent
- * swaps a fresh inner map into each slot; the kernel waits for running
- * programs on every map-in-map update, so the map swapped out is quiescent
- * and can be drained with no race.
+/* The meter set's maps (agent/meter.c creates and pins them, the programs
+ * of ebpf/meter.bpf.c count into them, agent/drain.c empties them):
+ *
+ * - fe_outer, an ARRAY_OF_MAPS of FE_NR_SLOTS slots: two generations, each
+ *   a flows map in slot FE_SLOT_FLOWS(g) and an overflow map in slot
+ *   FE_SLOT_OVERFLOW(g). The four inner maps are put in their slots when
+ *   the set is created and stay there.
+ * - fe_gen, an ARRAY of one __u32: bit 0 is the live generation. A program
+ *   reads it once per packet and counts into that generation's maps only.
+ *
+ * Inner maps are shared (not per-CPU) BPF_MAP_TYPE_HASH fe_flow_key ->
+ * fe_flow_val, preallocated: an insert cannot fail while the map has room
+ * (no allocation in the packet path), and a drain frees nothing to the
+ * allocator. The flows maps hold kernel_max_flows entries each, the
+ * overflow maps min(kernel_max_flows, FE_OVF_MAX_ENTRIES): for a hash inner
+ * map the kernel compares type, key and value size and flags, not
+ * max_entries (6.18, measured; older kernels compared it for every type).
+ *
+ * The swap, one RCU grace period per tick (agent/drain.c):
+ *  1. fe_gen[0] = g ^ 1, a plain array update (no wait): a program that
+ *     reads fe_gen after it counts into generation g ^ 1.
+ *  2. one map-in-map update of fe_outer (a slot of generation g rewritten
+ *     with the map it already holds): the kernel returns from it only after
+ *     synchronize_rcu().
+ *  3. generation g's two maps are quiescent: drained with lookup-and-delete,
+ *     they are empty again and become the spares of the next tick.
+ * Why no packet is lost or counted twice: the programs are non-sleepable
+ * (tc, XDP), so each runs inside an RCU read-side critical section, and
+ * reads fe_gen and updates the maps in that one section. synchronize_rcu()
+ * returns only after every section that began before it has ended, and
+ * orders the store of step 1 before any section that begins after it. So
+ * after step 2 no program holds, or can obtain, generation g's maps: a
+ * program that read g before step 1 has finished its update, and every
+ * later one reads g ^ 1. Draining after the wait sees every update made to
+ * generation g, and no update can land behind the drain.
+ * Deleting from a live map (flowctl dump --delete) is the one exception:
+ * a preallocated element is reused at once, so a packet counted in that
+ * instant may land in the flow that reuses it.
  */
-#define FE_SLOT_FLOWS 0	   /* per-flow counters */
-#define FE_SLOT_OVERFLOW 1 /* per-interface overflow entries (flows map full) */
-#define FE_NR_SLOTS 2
+#define FE_NR_GEN 2
+#define FE_SLOT_FLOWS(g) (2 * (g))	  /* per-flow counters */
+#define FE_SLOT_OVERFLOW(g) (2 * (g) + 1) /* per-link overflow entries */
+#define FE_NR_SLOTS (2 * FE_NR_GEN)
 
-/* Inner maps are BPF_F_NO_PREALLOC (memory follows the live flows) and all
- * four (flows a/b, overflow a/b) share max_entries, as map-in-map requires.
- */
 #define FE_DEFAULT_MAX_FLOWS 65536
 /* The range of max_entries user space gives the flow maps (flowexp.ini
  * kernel_max_flows, flowctl attach --max-flows).
  */
 #define FE_MIN_MAX_FLOWS 16
 #define FE_MAX_MAX_FLOWS (1u << 24)
+/* Entries of an overflow map at most: its keys are (ifindex, in_ifindex,
+ * dir), a few per pair of links.
+ */
+#define FE_OVF_MAX_ENTRIES 4096
 
-/* fe_flow_key.flags */
+/* fe_flow_key.flags (4 bits) */
 #define FE_KEY_OVERFLOW \
 	0x01		  /* overflow entry: only ifindex/dir/in_ifindex set */
 #define FE_KEY_FRAG 0x02  /* non-first fragment: no ports */
@@ -66,46 +101,64 @@
  * sport is 0 and dport is type << 8 | code. vlan is the outermost VLAN id
  * (0: untagged). in_ifindex: at egress, the ifindex the packet entered the
  * host by (0: locally originated); at ingress, equal to ifindex.
+ * dir, family and flags share one byte so that the key is 48 bytes, a
+ * multiple of 8: the kernel rounds a hash key up to one, and every byte
+ * is paid twice per kernel_max_flows entry (live and spare map). Zero the
+ * whole key before filling it: it is hashed and compared as bytes.
  */
 struct fe_flow_key {
 	__u32 ifindex;
 	__u32 in_ifindex;
-	__u8 dir;
-	__u8 family; /* 4 or 6 */
+	__u8 dir : 1;	 /* FE_DIR_* */
+	__u8 family : 3; /* 4 or 6; 0 in an overflow entry */
+	__u8 flags : 4;	 /* FE_KEY_* */
 	__u8 proto;
-	__u8 flags;
 	__u16 sport;
 	__u16 dport;
 	__u16 vlan;
-	__u16 pad; /* always 0 */
 	__u8 src[16];
 	__u8 dst[16];
 };
 
-/* Per-CPU flow counters; user space sums packets/octets, ORs flags, takes
- * the min of first_ns and ttl_min and the max of last_ns and ttl_max.
+/* Flow counters, one shared value per entry (not per CPU), updated by the
+ * programs of every CPU at once:
+ * - packets, octets: __sync_fetch_and_add(), never lost;
+ * - flags (tcp_flags and vflags, one 32-bit word): __sync_fetch_and_or(),
+ *   done only when the packet brings a bit the entry lacks, so a busy
+ *   flow's word is read, not written;
+ * - first_ns, and ttl_min = ttl_max: of the packet that created the entry;
+ * - ttl_min, ttl_max, last_ns (kept from moving back), tos and flow_label
+ *   (of the last packet): plain stores. Two CPUs updating one flow at the
+ *   same instant can lose a ttl_min/ttl_max widening or store a last_ns a
+ *   few ns old; the counts stay exact.
  * octets are IP-level (IP header + payload, no L2), and a GSO skb counts
  * gso_segs packets with each segment's headers. Times are
- * bpf_ktime_get_ns() (CLOCK_MONOTONIC). An entry whose packets is 0 on a CPU
- * carries no data for that CPU.
+ * bpf_ktime_get_ns() (CLOCK_MONOTONIC). User space reads a value as it is:
+ * there is nothing to combine.
  */
 struct fe_flow_val {
 	__u64 packets;
 	__u64 octets;
 	__u64 first_ns;
 	__u64 last_ns;
-	__u16 tcp_flags; /* OR of the TCP flag bits (9 bits: NS..FIN) */
-	__u8 tos;	 /* ToS/traffic class of the last packet */
+	union {
+		__u32 flags; /* the word the programs OR into */
+		struct {
+			__u16 tcp_flags; /* TCP flag bits seen (9: NS..FIN) */
+			__u8 vflags;	 /* FE_VAL_* */
+			__u8 flags_pad;
+		};
+	};
+	__u8 tos; /* ToS/traffic class of the last packet */
 	__u8 ttl_min;
 	__u8 ttl_max;
-	__u8 vflags; /* FE_VAL_* */
-	__u16 pad;
+	__u8 pad;
 	__u32 flow_label; /* IPv6 flow label of the last packet */
 	__u32 pad2;
 };
 
-/* Indexes of the per-CPU stats array fe_stats (u64 each, cumulative,
- * never reset by the programs).
+/* Indexes of the meters' counters (cumulative, never reset by the
+ * programs) in struct fe_stats.
  */
 enum fe_stat {
 	FE_STAT_PACKETS = 0, /* every packet the programs saw */
@@ -117,20 +170,33 @@ enum fe_stat {
 	FE_STAT_IPV4,
 	FE_STAT_IPV6,
 	FE_STAT_GSO, /* GSO skbs (each counted as gso_segs packets) */
+	/* IP octets of the ipv4 + ipv6 packets, as fe_flow_val counts them:
+	 * the octets of flow entries + overflow entries + of the packets in
+	 * overflow_lost
+	 */
+	FE_STAT_OCTETS,
 	FE_STAT_MAX
 };
 
-#define FE_STAT_NAMES                                                      \
-	{                                                                  \
-		"packets", "non_ip", "malformed", "fragments", "overflow", \
-			"overflow_lost", "ipv4", "ipv6", "gso_skbs"        \
+/* The value of fe_stats, a per-CPU array of one element: one lookup per
+ * packet for every counter. User space sums the CPUs.
+ */
+struct fe_stats {
+	__u64 n[FE_STAT_MAX];
+};
+
+#define FE_STAT_NAMES                                                         \
+	{                                                                     \
+		"packets", "non_ip", "malformed", "fragments", "overflow",    \
+			"overflow_lost", "ipv4", "ipv6", "gso_skbs", "octets" \
 	}
 
 /* Pin names under the pin directory (default /sys/fs/bpf/flowexp). */
 #define FE_PIN_OUTER "fe_outer"
+#define FE_PIN_GEN "fe_gen"
 #define FE_PIN_STATS "fe_stats"
-#define FE_PIN_FLOWS_A "fe_flows_a"
-#define FE_PIN_FLOWS_B "fe_flows_b"
+#define FE_PIN_FLOWS_A "fe_flows_a" /* generation 0 */
+#define FE_PIN_FLOWS_B "fe_flows_b" /* generation 1 */
 #define FE_PIN_OVF_A "fe_ovf_a"
 #define FE_PIN_OVF_B "fe_ovf_b"
 #define FE_PIN_PROG_TC_EGRESS "prog_tc_egress"

@@ -1,14 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* meter.bpf.c - the flow meters: tc egress/ingress and XDP programs that
- * count every packet into the per-CPU flow map in slot FE_SLOT_FLOWS of
- * fe_outer (or an overflow entry when that map is full). They never alter
- * or drop a packet: tc returns TC_ACT_UNSPEC, XDP returns XDP_PASS.
+ * count every packet into the shared flow map of the live generation of
+ * fe_outer (fe_gen says which; see flowexp.h for the swap), or into an
+ * overflow entry when that map is full. They never alter or drop a packet:
+ * tc returns TC_ACT_UNSPEC, XDP returns XDP_PASS.
  *
  * fe_stats, per packet (a GSO skb counts gso_segs): packets always; then
  * exactly one of non_ip, malformed, ipv4, ipv6. ipv4 + ipv6 == packets in
- * flow entries + overflow + overflow_lost. fragments counts IP fragments
- * (first and later), gso_skbs GSO skbs. An empty FE_SLOT_FLOWS counts
- * nothing.
+ * flow entries + overflow + overflow_lost, and octets likewise for their
+ * octets. fragments counts IP fragments (first and later), gso_skbs GSO
+ * skbs. An empty flows slot of the live generation counts nothing.
+ *
+ * Built with -mcpu=v3 (BPF atomics: the add and OR of fe_val_merge()).
  */
 #include <stdbool.h>
 #include <linux/bpf.h>
@@ -28,16 +31,17 @@ char LICENSE[] SEC("license") = "GPL";
  */
 const volatile __u8 fe_cfg_slow_load = 0;
 
-/* Timestamps: bpf_ktime_get_coarse_ns() by default, CLOCK_MONOTONIC as of
- * the last tick (1/HZ: 4 ms at HZ=250), because bpf_ktime_get_ns() costs
- * about 30 ns per packet in a VM (half a minimal meter; measured by
- * bench_datapath). Set to 1 before load for ns-exact times.
+/* Timestamps: by default CLOCK_MONOTONIC as of a recent tick (fe_now():
+ * 1 to 2 ticks behind, 4-8 ms at HZ=250), because a clock helper per packet
+ * costs 20 ns (bpf_ktime_get_coarse_ns) to 30 ns (bpf_ktime_get_ns) in a
+ * VM, a quarter to a third of a minimal meter (measured by
+ * bench_datapath). Set to 1 before load for ns-exact bpf_ktime_get_ns().
  */
 const volatile __u8 fe_cfg_precise_ts = 0;
 
+/* Preallocated (no map_flags): see flowexp.h. */
 struct fe_flows_inner {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, FE_DEFAULT_MAX_FLOWS);
 	/* sizes, not BTF types: clang emits the structs only as forward
 	 * declarations when they are reached through __array()
@@ -46,7 +50,7 @@ struct fe_flows_inner {
 	__uint(value_size, sizeof(struct fe_flow_val));
 };
 
-/* Slots filled by user space; an empty FE_SLOT_FLOWS disarms the meter. */
+/* Slots filled by user space; an empty flows slot disarms the meter. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
 	__uint(max_entries, FE_NR_SLOTS);
@@ -54,62 +58,114 @@ struct {
 	__array(values, struct fe_flows_inner);
 } fe_outer SEC(".maps");
 
+/* [0] bit 0: the live generation of fe_outer (flipped by the drain). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} fe_gen SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, FE_STAT_MAX);
+	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct fe_stats);
 } fe_stats SEC(".maps");
 
-static __always_inline void fe_stat_add(__u32 idx, __u64 n)
-{
-	__u64 *v = bpf_map_lookup_elem(&fe_stats, &idx);
+/* Per CPU: the coarse clock read at the jiffy `jiffies`. Internal to the
+ * programs (not pinned; they hold it).
+ */
+struct fe_clk {
+	__u64 jiffies;
+	__u64 ns;
+};
 
-	if (v)
-		*v += n;
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fe_clk);
+} fe_clk SEC(".maps");
+
+/* The packet's time. Coarse: bpf_jiffies64() is inlined by the verifier
+ * (one load), so the clock helper runs once per jiffy per CPU. The tick
+ * advances jiffies before the timekeeping, so a refresh right at a tick can
+ * cache the previous tick's time for that jiffy: 1 to 2 ticks behind.
+ */
+static __always_inline __u64 fe_now(void)
+{
+	struct fe_clk *c;
+	__u32 zero = 0;
+	__u64 j;
+
+	if (fe_cfg_precise_ts)
+		return bpf_ktime_get_ns();
+	c = bpf_map_lookup_elem(&fe_clk, &zero);
+	if (!c)
+		return bpf_ktime_get_coarse_ns();
+	j = bpf_jiffies64();
+	if (c->jiffies != j || !c->ns) {
+		c->ns = bpf_ktime_get_coarse_ns();
+		c->jiffies = j;
+	}
+	return c->ns;
 }
 
-static __always_inline void fe_val_add(struct fe_flow_val *v,
-				       const struct fe_pkt *p, __u64 pkts,
-				       __u64 octets, __u64 now)
+/* What one packet (pkts segments) adds to an entry. */
+struct fe_add {
+	__u64 pkts;
+	__u64 octets;
+	__u64 now;
+	__u32 flags; /* as fe_flow_val.flags: tcp_flags | vflags << 16 */
+};
+
+/* Adds a to the entry v, which other CPUs may update at the same time: the
+ * rules of each field are above struct fe_flow_val.
+ */
+static __always_inline void fe_val_merge(struct fe_flow_val *v,
+					 const struct fe_pkt *p,
+					 const struct fe_add *a)
 {
-	/* packets == 0: this CPU's copy of an entry another CPU created */
-	if (!v->packets) {
-		v->first_ns = now;
+	__sync_fetch_and_add(&v->packets, a->pkts);
+	__sync_fetch_and_add(&v->octets, a->octets);
+	if ((v->flags & a->flags) != a->flags)
+		__sync_fetch_and_or(&v->flags, a->flags);
+	if (p->ttl < v->ttl_min)
 		v->ttl_min = p->ttl;
+	if (p->ttl > v->ttl_max)
 		v->ttl_max = p->ttl;
-	} else {
-		if (p->ttl < v->ttl_min)
-			v->ttl_min = p->ttl;
-		if (p->ttl > v->ttl_max)
-			v->ttl_max = p->ttl;
-	}
-	v->packets += pkts;
-	v->octets += octets;
-	v->last_ns = now;
-	v->tcp_flags |= p->tcp_flags;
+	if (a->now > v->last_ns)
+		v->last_ns = a->now;
 	v->tos = p->tos;
 	v->flow_label = p->flow_label;
-	v->vflags |= p->vflags;
 }
 
-/* Adds the packet(s) to key's entry in map, creating it; 0 or -errno
- * (-E2BIG: map full).
+/* Adds the packet to key's entry in map, creating it; 0 or -errno
+ * (-E2BIG: map full; a preallocated map returns it only then).
  */
 static __always_inline long fe_account(void *map, const struct fe_flow_key *key,
-				       const struct fe_pkt *p, __u64 pkts,
-				       __u64 octets, __u64 now)
+				       const struct fe_pkt *p,
+				       const struct fe_add *a)
 {
 	struct fe_flow_val *v, nv;
 	long err;
 
 	v = bpf_map_lookup_elem(map, key);
 	if (v) {
-		fe_val_add(v, p, pkts, octets, now);
+		fe_val_merge(v, p, a);
 		return 0;
 	}
 	__builtin_memset(&nv, 0, sizeof(nv));
-	fe_val_add(&nv, p, pkts, octets, now);
+	nv.packets = a->pkts;
+	nv.octets = a->octets;
+	nv.first_ns = a->now;
+	nv.last_ns = a->now;
+	nv.flags = a->flags;
+	nv.tos = p->tos;
+	nv.ttl_min = p->ttl;
+	nv.ttl_max = p->ttl;
+	nv.flow_label = p->flow_label;
 	err = bpf_map_update_elem(map, key, &nv, BPF_NOEXIST);
 	if (err != -FE_EEXIST)
 		return err;
@@ -117,7 +173,7 @@ static __always_inline long fe_account(void *map, const struct fe_flow_key *key,
 	v = bpf_map_lookup_elem(map, key);
 	if (!v)
 		return -FE_EEXIST;
-	fe_val_add(v, p, pkts, octets, now);
+	fe_val_merge(v, p, a);
 	return 0;
 }
 
@@ -126,12 +182,22 @@ static __always_inline void fe_meter(const struct fe_src *s, struct fe_pkt *p,
 				     bool have_vlan, __u32 gso_segs,
 				     __u32 gso_size)
 {
-	__u32 slot = FE_SLOT_FLOWS;
 	struct fe_flow_key okey;
-	__u64 pkts, octets, now;
+	struct fe_flow_val fv;
+	struct fe_add a;
+	__u64 pkts, octets;
+	__u32 zero = 0, slot, g, *gen;
+	struct fe_stats *st;
 	void *flows, *ovf;
 	int res;
 
+	gen = bpf_map_lookup_elem(&fe_gen, &zero);
+	st = bpf_map_lookup_elem(&fe_stats, &zero);
+	if (!gen || !st)
+		return;
+	/* read once: this packet uses one generation's maps only */
+	g = *(volatile __u32 *)gen & 1;
+	slot = FE_SLOT_FLOWS(g);
 	flows = bpf_map_lookup_elem(&fe_outer, &slot);
 	if (!flows)
 		return;
@@ -145,27 +211,33 @@ static __always_inline void fe_meter(const struct fe_src *s, struct fe_pkt *p,
 		gso_segs = (s->len - p->l3off - p->hdr_len + gso_size - 1) /
 			   gso_size;
 	pkts = gso_segs > 1 ? gso_segs : 1;
-	fe_stat_add(FE_STAT_PACKETS, pkts);
+	st->n[FE_STAT_PACKETS] += pkts;
 	if (res != FE_PARSE_FLOW) {
-		fe_stat_add(res == FE_PARSE_NON_IP ? FE_STAT_NON_IP
-						   : FE_STAT_MALFORMED,
-			    pkts);
+		st->n[res == FE_PARSE_NON_IP ? FE_STAT_NON_IP
+					     : FE_STAT_MALFORMED] += pkts;
 		return;
 	}
-	fe_stat_add(p->key.family == 4 ? FE_STAT_IPV4 : FE_STAT_IPV6, pkts);
+	st->n[p->key.family == 4 ? FE_STAT_IPV4 : FE_STAT_IPV6] += pkts;
 	if (p->frag)
-		fe_stat_add(FE_STAT_FRAGMENTS, pkts);
+		st->n[FE_STAT_FRAGMENTS] += pkts;
 	if (gso_segs > 1) {
 		/* what the wire carries: every segment repeats the headers */
 		octets = (__u64)(s->len - p->l3off) +
 			 (__u64)(gso_segs - 1) * p->hdr_len;
-		fe_stat_add(FE_STAT_GSO, 1);
+		st->n[FE_STAT_GSO] += 1;
 	} else {
 		octets = p->ip_octets;
 	}
-	now = fe_cfg_precise_ts ? bpf_ktime_get_ns()
-				: bpf_ktime_get_coarse_ns();
-	if (!fe_account(flows, &p->key, p, pkts, octets, now))
+	st->n[FE_STAT_OCTETS] += octets;
+	a.pkts = pkts;
+	a.octets = octets;
+	a.now = fe_now();
+	/* the word layout of fe_flow_val.flags, whatever the byte order */
+	fv.flags = 0;
+	fv.tcp_flags = p->tcp_flags;
+	fv.vflags = p->vflags;
+	a.flags = fv.flags;
+	if (!fe_account(flows, &p->key, p, &a))
 		return;
 
 	__builtin_memset(&okey, 0, sizeof(okey));
@@ -173,12 +245,12 @@ static __always_inline void fe_meter(const struct fe_src *s, struct fe_pkt *p,
 	okey.in_ifindex = p->key.in_ifindex;
 	okey.dir = p->key.dir;
 	okey.flags = FE_KEY_OVERFLOW;
-	slot = FE_SLOT_OVERFLOW;
+	slot = FE_SLOT_OVERFLOW(g);
 	ovf = bpf_map_lookup_elem(&fe_outer, &slot);
-	if (ovf && !fe_account(ovf, &okey, p, pkts, octets, now))
-		fe_stat_add(FE_STAT_OVERFLOW, pkts);
+	if (ovf && !fe_account(ovf, &okey, p, &a))
+		st->n[FE_STAT_OVERFLOW] += pkts;
 	else
-		fe_stat_add(FE_STAT_OVF_LOST, pkts);
+		st->n[FE_STAT_OVF_LOST] += pkts;
 }
 
 static __always_inline void fe_tc(struct __sk_buff *skb, __u8 dir)

@@ -11,8 +11,10 @@
  *   with more is not parsed further and counts as non-IP.
  * - Anything that is not IPv4/IPv6 by its (inner) ethertype, including a
  *   frame too short for its Ethernet/VLAN headers, is non-IP.
- * - A bad IP header (truncated, IHL < 5, options beyond the frame, version
- *   not matching the ethertype) is malformed: counted in stats, not a flow.
+ * - A bad IP header (truncated, IHL < 5, options beyond the frame, an IPv4
+ *   tot_len other than 0 below the IHL, version not matching the ethertype)
+ *   is malformed: counted in stats, not a flow. tot_len 0 is what BIG TCP
+ *   GSO packets carry: their length is the bytes present.
  * - Everything after a valid IP header is a flow. An IPv6 extension chain
  *   that is truncated, or longer than FE_MAX_EXT headers, stops there: the
  *   flow gets the last next-header seen as its proto and FE_KEY_TRUNC. Same
@@ -217,7 +219,10 @@ fe_parse_ip4(const struct fe_src *s, struct fe_pkt *p, __u32 l3off, __u32 avail)
 	if (ihl < 20 || ihl > avail)
 		return FE_PARSE_MALFORMED;
 	tot = bpf_ntohs(ip->tot_len);
-	p->ip_octets = tot >= ihl && tot <= avail ? tot : avail;
+	/* 0: a BIG TCP GSO packet (or bogus): trust what is there */
+	if (tot && tot < ihl)
+		return FE_PARSE_MALFORMED;
+	p->ip_octets = tot && tot <= avail ? tot : avail;
 	p->hdr_len = ihl;
 	p->key.family = 4;
 	p->key.proto = ip->proto;

@@ -17,6 +17,8 @@ PKGS=(
 	# tests and demo
 	iproute2 ethtool iputils-ping tcpdump python3 jq procps
 	tshark nfdump libfixbuf-tools pmacct iperf3
+	# the baseline exporter of make bench-forwarding
+	softflowd
 	# promtool and the Prometheus server that scrapes the agent in tests
 	prometheus curl
 )
@@ -44,10 +46,16 @@ export DEBIAN_FRONTEND=noninteractive
 echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The tests run their own Prometheus server in a temp directory; the
-# package's service (listening on :9090) is not needed: stop what this
+# The tests run their own Prometheus server in a temp directory and the
+# bench its own softflowd; the packages' services (Prometheus listening on
+# :9090, softflowd on the host's interfaces) are not needed: stop what this
 # script just installed.
-if [[ " ${missing[*]} " == *" prometheus "* ]] && [ -d /run/systemd/system ]; then
-	systemctl disable --now prometheus >/dev/null 2>&1 || true
-fi
+for svc in prometheus softflowd; do
+	[[ " ${missing[*]} " == *" $svc "* ]] || continue
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now "$svc" >/dev/null 2>&1 || true
+	else # no systemd running: only the boot-time link
+		systemctl disable "$svc" >/dev/null 2>&1 || true
+	fi
+done
 echo "install-deps: done"

@@ -56,7 +56,7 @@ static __always_inline void bm_stat_add(__u32 idx, __u64 n)
 	};                                                    \
 	struct {                                              \
 		__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);     \
-		__uint(max_entries, FE_NR_SLOTS);             \
+		__uint(max_entries, BM_NR_SLOTS);             \
 		__type(key, __u32);                           \
 		__array(values, struct bm_inner_##name);      \
 	} bm_outer_##name SEC(".maps")
@@ -178,7 +178,7 @@ static __always_inline void bm_meter(void *outer, struct __sk_buff *skb,
 		.len = skb->len,
 	};
 	__u32 gso_segs = skb->gso_segs, gso_size = skb->gso_size;
-	__u32 slot = FE_SLOT_FLOWS;
+	__u32 slot = BM_SLOT_FLOWS;
 	struct fe_flow_key okey;
 	__u64 pkts, octets, now;
 	void *flows, *ovf;
@@ -234,7 +234,7 @@ static __always_inline void bm_meter(void *outer, struct __sk_buff *skb,
 	okey.in_ifindex = p.key.in_ifindex;
 	okey.dir = p.key.dir;
 	okey.flags = FE_KEY_OVERFLOW;
-	slot = FE_SLOT_OVERFLOW;
+	slot = BM_SLOT_OVERFLOW;
 	ovf = bpf_map_lookup_elem(outer, &slot);
 	if (ovf && !bm_account(ovf, &okey, &p, pkts, octets, now, shared))
 		bm_stat_add(FE_STAT_OVERFLOW, pkts);

@@ -489,8 +489,8 @@ static int inst_new(const struct bm_design *d, __u32 cap, bool spare,
 		inst_free(in);
 		return err;
 	}
-	if (slot_set(d, FE_SLOT_FLOWS, in->flows) < 0 ||
-	    slot_set(d, FE_SLOT_OVERFLOW, in->ovf) < 0) {
+	if (slot_set(d, BM_SLOT_FLOWS, in->flows) < 0 ||
+	    slot_set(d, BM_SLOT_OVERFLOW, in->ovf) < 0) {
 		int err = -errno;
 
 		inst_free(in);
@@ -529,13 +529,13 @@ static void phase_accept(struct bm *b)
 	printf("- inner hash of 16 entries into a slot whose template has "
 	       "%u: %s\n",
 	       BM_OVF_MAX,
-	       slot_set(d, FE_SLOT_OVERFLOW, small) >= 0 ? "accepted"
+	       slot_set(d, BM_SLOT_OVERFLOW, small) >= 0 ? "accepted"
 							 : strerror(errno));
 	printf("- preallocated hash into a no-prealloc slot: %s\n",
-	       slot_set(d, FE_SLOT_OVERFLOW, pre) >= 0 ? "accepted"
+	       slot_set(d, BM_SLOT_OVERFLOW, pre) >= 0 ? "accepted"
 						       : strerror(errno));
 	printf("- PERCPU_HASH into a HASH slot: %s\n\n",
-	       slot_set(d, FE_SLOT_OVERFLOW, pc) >= 0 ? "accepted"
+	       slot_set(d, BM_SLOT_OVERFLOW, pc) >= 0 ? "accepted"
 						      : strerror(errno));
 	close(small);
 	close(pre);
@@ -765,8 +765,8 @@ static int mem_fill(struct bm *b, const struct bm_design *d, unsigned long n,
 	in->ovf = inner_create(d, BM_OVF_MAX);
 	in->spare = inner_create(d, in->cap);
 	if (in->flows < 0 || in->ovf < 0 || in->spare < 0 ||
-	    slot_set(d, FE_SLOT_FLOWS, in->flows) < 0 ||
-	    slot_set(d, FE_SLOT_OVERFLOW, in->ovf) < 0)
+	    slot_set(d, BM_SLOT_FLOWS, in->flows) < 0 ||
+	    slot_set(d, BM_SLOT_OVERFLOW, in->ovf) < 0)
 		return -ENOMEM;
 	settle();
 	kc0 = *kempty = bs_kmem();
@@ -814,7 +814,7 @@ static int drain_design(struct bm *b, int si, int di)
 		if (j && ((err = stats_reset(b, b->stats_fd, BM_STAT_MAX)) ||
 			  (err = fill_burst(b, d, n, NULL))))
 			goto out;
-		swaps[j] = slot_set(d, FE_SLOT_FLOWS, in.spare) / 1e6;
+		swaps[j] = slot_set(d, BM_SLOT_FLOWS, in.spare) / 1e6;
 		err = drain(b, d, &in.flows, 2 * n, strats[j].s,
 			    strats[j].batch, kempty, r);
 		if (err) {
@@ -833,7 +833,7 @@ static int drain_design(struct bm *b, int si, int di)
 		r->ovf = ovf.packets + lost;
 		dexact[si][j][di] = r->packets + ovf.packets + lost == sent;
 		sent = n;
-		err = slot_set(d, FE_SLOT_FLOWS, in.flows) < 0 ? -errno : 0;
+		err = slot_set(d, BM_SLOT_FLOWS, in.flows) < 0 ? -errno : 0;
 		if (err)
 			goto out;
 	}
@@ -1109,8 +1109,8 @@ static void drainer_cycle(struct bm_drainer *dr)
 {
 	int old = dr->live, nw = !old;
 
-	if (slot_set_fd(dr->t->outer_fd, FE_SLOT_FLOWS, dr->flows[nw]) < 0 ||
-	    slot_set_fd(dr->t->outer_fd, FE_SLOT_OVERFLOW, dr->ovf[nw]) < 0) {
+	if (slot_set_fd(dr->t->outer_fd, BM_SLOT_FLOWS, dr->flows[nw]) < 0 ||
+	    slot_set_fd(dr->t->outer_fd, BM_SLOT_OVERFLOW, dr->ovf[nw]) < 0) {
 		dr->err = -errno;
 		return;
 	}
@@ -1160,8 +1160,8 @@ static int fill_paced(struct bm *b, const struct bm_target *t, unsigned long n,
 	}
 	if (dr.flows[0] < 0 || dr.flows[1] < 0 || dr.ovf[0] < 0 ||
 	    dr.ovf[1] < 0 ||
-	    slot_set_fd(t->outer_fd, FE_SLOT_FLOWS, dr.flows[0]) < 0 ||
-	    slot_set_fd(t->outer_fd, FE_SLOT_OVERFLOW, dr.ovf[0]) < 0 ||
+	    slot_set_fd(t->outer_fd, BM_SLOT_FLOWS, dr.flows[0]) < 0 ||
+	    slot_set_fd(t->outer_fd, BM_SLOT_OVERFLOW, dr.ovf[0]) < 0 ||
 	    stats_reset(b, t->stats_fd, t->nstats)) {
 		err = -ENOMEM;
 		goto out;
@@ -1272,8 +1272,8 @@ static int steady_poll(struct bm *b, const struct bm_design *d, int fl[2],
 	memset(p, 0, sizeof(*p));
 	stats_reset(b, b->stats_fd, BM_STAT_MAX);
 	bs_pin(1, b->ncpu);
-	p->swap_ms = (slot_set(d, FE_SLOT_FLOWS, fl[!live]) +
-		      slot_set(d, FE_SLOT_OVERFLOW, ov[!live])) /
+	p->swap_ms = (slot_set(d, BM_SLOT_FLOWS, fl[!live]) +
+		      slot_set(d, BM_SLOT_OVERFLOW, ov[!live])) /
 		     1e6;
 	err = drain_lad(b, d, fl[live], batch, &r);
 	if (!err)
@@ -1308,8 +1308,8 @@ static int steady_design(struct bm *b, const struct bm_design *d,
 		ov[k] = inner_create(d, BM_OVF_MAX);
 	}
 	if (fl[0] < 0 || fl[1] < 0 || ov[0] < 0 || ov[1] < 0 ||
-	    slot_set(d, FE_SLOT_FLOWS, fl[0]) < 0 ||
-	    slot_set(d, FE_SLOT_OVERFLOW, ov[0]) < 0) {
+	    slot_set(d, BM_SLOT_FLOWS, fl[0]) < 0 ||
+	    slot_set(d, BM_SLOT_OVERFLOW, ov[0]) < 0) {
 		err = -ENOMEM;
 		goto out;
 	}

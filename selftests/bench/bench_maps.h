@@ -38,8 +38,17 @@ enum bm_stat {
 	BM_STAT_MAX
 };
 
+/* Slots of the candidates' outer maps: the two of the design measured
+ * (one flows map, one overflow map, each swapped by its own map-in-map
+ * update); the product has since moved to two generations in fe_outer
+ * (flowexp.h).
+ */
+#define BM_SLOT_FLOWS 0
+#define BM_SLOT_OVERFLOW 1
+#define BM_NR_SLOTS 2
+
 /* Candidate designs: value kind x allocation. Each has its own outer map
- * bm_outer_<name> (ARRAY_OF_MAPS, FE_NR_SLOTS slots) and two programs:
+ * bm_outer_<name> (ARRAY_OF_MAPS, BM_NR_SLOTS slots) and two programs:
  * bm_meter_<name> (the meter, flows keyed by the packet) and bm_fill_<name>
  * (the same meter with the key's source address and port replaced by a
  * sequence number, so one BPF_PROG_TEST_RUN with repeat=N inserts N

@@ -1,8 +1,8 @@
 /* meter_testlib.h - helpers shared by the meter tests and the datapath
  * bench: load the meter skeleton with inner maps of a chosen size, build
  * packets, run them through a program with BPF_PROG_TEST_RUN, read flows
- * and stats summed over CPUs. Header-only (static inline): each test is one
- * translation unit.
+ * and stats (summed over CPUs: fe_stats is the one per-CPU map).
+ * Header-only (static inline): each test is one translation unit.
  */
 #ifndef MT_METER_TESTLIB_H
 #define MT_METER_TESTLIB_H
@@ -22,7 +22,7 @@
 #include "flowexp.h"
 #include "meter.skel.h"
 
-_Static_assert(sizeof(struct fe_flow_key) == 52, "fe_flow_key layout");
+_Static_assert(sizeof(struct fe_flow_key) == 48, "fe_flow_key layout");
 _Static_assert(sizeof(struct fe_flow_val) == 48, "fe_flow_val layout");
 
 #define MT_ETH_P_IP 0x0800
@@ -34,13 +34,17 @@ enum mt_hook { MT_TC_EGRESS, MT_TC_INGRESS, MT_XDP, MT_NR_HOOKS };
 static const char *const mt_hook_names[MT_NR_HOOKS] = { "tc-egress",
 							"tc-ingress", "xdp" };
 
-/* A loaded meter with its two inner maps in place. */
+/* A loaded meter with the inner maps of both generations in place, as the
+ * product creates them; generation 0 is live unless a test flips fe_gen.
+ */
 struct mt_meter {
 	struct meter_bpf *skel;
 	int outer_fd;
+	int gen_fd;
 	int stats_fd;
-	int flows_fd; /* in slot FE_SLOT_FLOWS */
-	int ovf_fd;   /* in slot FE_SLOT_OVERFLOW */
+	int flows_fd;		/* in slot FE_SLOT_FLOWS(0) */
+	int ovf_fd;		/* in slot FE_SLOT_OVERFLOW(0) */
+	int flows1_fd, ovf1_fd; /* generation 1 */
 	int ncpus;
 	__u32 max_entries;
 };
@@ -55,75 +59,91 @@ static inline int mt_libbpf_print(enum libbpf_print_level level,
 	return vfprintf(stderr, fmt, ap);
 }
 
+/* An inner map as agent/meter.c makes them: a preallocated shared hash. */
 static inline int mt_inner_create(__u32 max_entries)
 {
-	LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = BPF_F_NO_PREALLOC);
 	int fd;
 
-	fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_HASH, "fe_flows_t",
+	fd = bpf_map_create(BPF_MAP_TYPE_HASH, "fe_flows_t",
 			    sizeof(struct fe_flow_key),
-			    sizeof(struct fe_flow_val), max_entries, &opts);
+			    sizeof(struct fe_flow_val), max_entries, NULL);
 	return fd < 0 ? -errno : fd;
 }
 
-/* Puts fresh inner maps in both slots (closing the old ones) and zeroes
- * the stats: every test starts from nothing.
+/* Overflow maps are smaller, as in the product. */
+static inline __u32 mt_ovf_entries(__u32 max_entries)
+{
+	return max_entries < FE_OVF_MAX_ENTRIES ? max_entries
+						: FE_OVF_MAX_ENTRIES;
+}
+
+/* Deletes every entry of an inner map; 0 or -errno. */
+static inline int mt_map_empty(int fd)
+{
+	struct fe_flow_key key;
+
+	while (!bpf_map_get_next_key(fd, NULL, &key))
+		if (bpf_map_delete_elem(fd, &key))
+			return -errno;
+	return 0;
+}
+
+/* Empties every inner map, puts back a map a test took out of its slot,
+ * makes generation 0 live and zeroes the stats: every test starts from
+ * nothing. A map-in-map update (a grace period) only for a slot found
+ * empty, so it is cheap enough to run before every case.
  */
 static inline int mt_meter_reset(struct mt_meter *m)
 {
-	__u64 *zero = calloc(m->ncpus, sizeof(__u64));
-	__u32 slot, i;
-	int fl, ov, err = 0;
+	int fds[4] = { m->flows_fd, m->ovf_fd, m->flows1_fd, m->ovf1_fd };
+	struct fe_stats *zero = calloc(m->ncpus, sizeof(*zero));
+	__u32 i, g = 0, id;
+	int err = 0;
 
 	if (!zero)
 		return -ENOMEM;
-	fl = mt_inner_create(m->max_entries);
-	ov = mt_inner_create(m->max_entries);
-	if (fl < 0 || ov < 0) {
-		err = fl < 0 ? fl : ov;
-		goto out;
-	}
-	slot = FE_SLOT_FLOWS;
-	if (bpf_map_update_elem(m->outer_fd, &slot, &fl, BPF_ANY)) {
-		err = -errno;
-		goto out;
-	}
-	slot = FE_SLOT_OVERFLOW;
-	if (bpf_map_update_elem(m->outer_fd, &slot, &ov, BPF_ANY)) {
-		err = -errno;
-		goto out;
-	}
-	for (i = 0; i < FE_STAT_MAX; i++) {
-		if (bpf_map_update_elem(m->stats_fd, &i, zero, BPF_ANY)) {
+	for (i = 0; i < 4 && !err; i++) {
+		err = mt_map_empty(fds[i]);
+		if (!err && bpf_map_lookup_elem(m->outer_fd, &i, &id) &&
+		    bpf_map_update_elem(m->outer_fd, &i, &fds[i], BPF_ANY))
 			err = -errno;
-			goto out;
-		}
 	}
-	if (m->flows_fd >= 0)
-		close(m->flows_fd);
-	if (m->ovf_fd >= 0)
-		close(m->ovf_fd);
-	m->flows_fd = fl;
-	m->ovf_fd = ov;
-	fl = ov = -1;
-out:
-	if (fl >= 0)
-		close(fl);
-	if (ov >= 0)
-		close(ov);
+	if (!err && bpf_map_update_elem(m->gen_fd, &g, &g, BPF_ANY))
+		err = -errno;
+	if (!err && bpf_map_update_elem(m->stats_fd, &g, zero, BPF_ANY))
+		err = -errno;
 	free(zero);
 	return err;
 }
 
+/* Creates the four inner maps; mt_meter_reset() puts them in their
+ * slots (in slot order: flows 0, overflow 0, flows 1, overflow 1).
+ */
+static inline int mt_meter_fill(struct mt_meter *m)
+{
+	int *fds[4] = { &m->flows_fd, &m->ovf_fd, &m->flows1_fd, &m->ovf1_fd };
+	__u32 slot;
+
+	for (slot = 0; slot < FE_NR_SLOTS; slot++) {
+		*fds[slot] = mt_inner_create(
+			slot & 1 ? mt_ovf_entries(m->max_entries)
+				 : m->max_entries);
+		if (*fds[slot] < 0)
+			return *fds[slot];
+	}
+	return mt_meter_reset(m);
+}
+
 static inline void mt_meter_close(struct mt_meter *m)
 {
-	if (m->flows_fd >= 0)
-		close(m->flows_fd);
-	if (m->ovf_fd >= 0)
-		close(m->ovf_fd);
+	int fds[4] = { m->flows_fd, m->ovf_fd, m->flows1_fd, m->ovf1_fd };
+
+	for (int i = 0; i < 4; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
 	meter_bpf__destroy(m->skel);
 	memset(m, 0, sizeof(*m));
-	m->flows_fd = m->ovf_fd = -1;
+	m->flows_fd = m->ovf_fd = m->flows1_fd = m->ovf1_fd = -1;
 }
 
 #define MT_SLOW_LOAD 0x1  /* parser reads only through the load helpers */
@@ -138,7 +158,7 @@ static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
 	int tmpl, err;
 
 	memset(m, 0, sizeof(*m));
-	m->flows_fd = m->ovf_fd = -1;
+	m->flows_fd = m->ovf_fd = m->flows1_fd = m->ovf1_fd = -1;
 	m->max_entries = max_entries;
 	m->ncpus = libbpf_num_possible_cpus();
 	if (m->ncpus <= 0) {
@@ -155,14 +175,14 @@ static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
 	}
 	m->skel->rodata->fe_cfg_slow_load = !!(flags & MT_SLOW_LOAD);
 	m->skel->rodata->fe_cfg_precise_ts = !!(flags & MT_PRECISE_TS);
-	/* the verifier requires inner maps shaped like the template,
-	 * max_entries included
+	/* inner maps must be shaped like the template: type, key and value
+	 * size and flags (max_entries too for arrays, not for hashes)
 	 */
 	tmpl = mt_inner_create(max_entries);
 	if (tmpl < 0) {
 		err = tmpl;
 		snprintf(why, whylen,
-			 "create PERCPU_HASH inner map (BPF not allowed?): %s",
+			 "create HASH inner map (BPF not allowed?): %s",
 			 strerror(-err));
 		goto fail;
 	}
@@ -176,8 +196,9 @@ static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
 		goto fail;
 	}
 	m->outer_fd = bpf_map__fd(m->skel->maps.fe_outer);
+	m->gen_fd = bpf_map__fd(m->skel->maps.fe_gen);
 	m->stats_fd = bpf_map__fd(m->skel->maps.fe_stats);
-	err = mt_meter_reset(m);
+	err = mt_meter_fill(m);
 	if (err) {
 		snprintf(why, whylen, "fill fe_outer slots: %s",
 			 strerror(-err));
@@ -231,7 +252,7 @@ static inline int mt_run_fd(int prog_fd, bool xdp, const void *pkt, __u32 len,
 			    const struct mt_ctx *c, __u32 repeat, __u32 *retval,
 			    __u32 *duration)
 {
-	static __u8 out[8192];
+	static __thread __u8 out[8192]; /* per thread: tests fill from two */
 	struct __sk_buff skb;
 	struct xdp_md xmd;
 	LIBBPF_OPTS(bpf_test_run_opts, o, .data_in = pkt, .data_size_in = len,
@@ -282,38 +303,11 @@ static inline __u32 mt_pass_verdict(enum mt_hook hook)
 	return hook == MT_XDP ? XDP_PASS : (__u32)TC_ACT_UNSPEC;
 }
 
-/* A flow entry summed over CPUs the way user space must sum it. */
+/* A flow entry as the drain delivers it. */
 struct mt_flow {
 	struct fe_flow_key key;
 	struct fe_flow_val val;
 };
-
-static inline void mt_val_sum(struct fe_flow_val *sum,
-			      const struct fe_flow_val *v, int ncpus)
-{
-	int i;
-
-	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < ncpus; i++) {
-		if (!v[i].packets)
-			continue; /* no data on this CPU */
-		if (!sum->packets || v[i].first_ns < sum->first_ns)
-			sum->first_ns = v[i].first_ns;
-		if (!sum->packets || v[i].ttl_min < sum->ttl_min)
-			sum->ttl_min = v[i].ttl_min;
-		if (v[i].last_ns >= sum->last_ns) {
-			sum->last_ns = v[i].last_ns;
-			sum->tos = v[i].tos;
-			sum->flow_label = v[i].flow_label;
-		}
-		if (v[i].ttl_max > sum->ttl_max)
-			sum->ttl_max = v[i].ttl_max;
-		sum->packets += v[i].packets;
-		sum->octets += v[i].octets;
-		sum->tcp_flags |= v[i].tcp_flags;
-		sum->vflags |= v[i].vflags;
-	}
-}
 
 /* Reads every entry of an inner map (at most max) into out; the count or
  * -errno.
@@ -321,78 +315,75 @@ static inline void mt_val_sum(struct fe_flow_val *sum,
 static inline int mt_flows_read(const struct mt_meter *m, int map_fd,
 				struct mt_flow *out, int max)
 {
-	struct fe_flow_val *v = calloc(m->ncpus, sizeof(*v));
 	struct fe_flow_key key, next;
+	struct fe_flow_val v;
 	void *prev = NULL;
-	int n = 0, err = 0;
+	int n = 0;
 
-	if (!v)
-		return -ENOMEM;
 	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
-		if (bpf_map_lookup_elem(map_fd, &next, v)) {
-			err = -errno;
-			break;
-		}
-		if (n >= max) {
-			err = -E2BIG;
-			break;
-		}
+		if (bpf_map_lookup_elem(map_fd, &next, &v))
+			return -errno;
+		if (n >= max)
+			return -E2BIG;
 		out[n].key = next;
-		mt_val_sum(&out[n].val, v, m->ncpus);
+		out[n].val = v;
 		n++;
 		key = next;
 		prev = &key;
 	}
-	free(v);
-	return err ? err : n;
+	return n;
 }
 
-/* Sum of packets over all entries of an inner map; -errno on failure. */
+/* Sum of packets (and octets) over all entries of an inner map; -errno on
+ * failure.
+ */
+static inline long long mt_map_sum(const struct mt_meter *m, int map_fd,
+				   long long *entries, __u64 *octets)
+{
+	struct fe_flow_key key, next;
+	struct fe_flow_val v;
+	void *prev = NULL;
+	long long sum = 0, n = 0;
+	__u64 oct = 0;
+
+	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
+		if (bpf_map_lookup_elem(map_fd, &next, &v))
+			return -errno;
+		sum += v.packets;
+		oct += v.octets;
+		n++;
+		key = next;
+		prev = &key;
+	}
+	if (entries)
+		*entries = n;
+	if (octets)
+		*octets = oct;
+	return sum;
+}
+
 static inline long long mt_map_packets(const struct mt_meter *m, int map_fd,
 				       long long *entries)
 {
-	struct fe_flow_val *v = calloc(m->ncpus, sizeof(*v));
-	struct fe_flow_key key, next;
-	void *prev = NULL;
-	long long sum = 0, n = 0;
-	int i;
-
-	if (!v)
-		return -ENOMEM;
-	while (!bpf_map_get_next_key(map_fd, prev, &next)) {
-		if (bpf_map_lookup_elem(map_fd, &next, v)) {
-			sum = -errno;
-			break;
-		}
-		for (i = 0; i < m->ncpus; i++)
-			sum += v[i].packets;
-		n++;
-		key = next;
-		prev = &key;
-	}
-	free(v);
-	if (entries)
-		*entries = n;
-	return sum;
+	return mt_map_sum(m, map_fd, entries, NULL);
 }
 
 static inline int mt_stats_read(const struct mt_meter *m, __u64 st[FE_STAT_MAX])
 {
-	__u64 *v = calloc(m->ncpus, sizeof(__u64));
-	__u32 i;
-	int c, err = 0;
+	struct fe_stats *v;
+	__u32 zero = 0;
+	int c, i, err = 0;
 
+	for (i = 0; i < FE_STAT_MAX; i++)
+		st[i] = 0;
+	v = calloc(m->ncpus, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	for (i = 0; i < FE_STAT_MAX; i++) {
-		st[i] = 0;
-		if (bpf_map_lookup_elem(m->stats_fd, &i, v)) {
-			err = -errno;
-			break;
-		}
-		for (c = 0; c < m->ncpus; c++)
-			st[i] += v[c];
-	}
+	if (bpf_map_lookup_elem(m->stats_fd, &zero, v))
+		err = -errno;
+	for (c = 0; c < m->ncpus && !err; c++)
+		for (i = 0; i < FE_STAT_MAX; i++)
+			st[i] += v[c].n[i];
 	free(v);
 	return err;
 }

@@ -1,7 +1,7 @@
 #!/bin/bash
 # test_e2e_ipv6.sh - IPv6 end to end: UDP, ICMPv6 and TCP conversations to
 # the server's IPv6 service address over the three ECMP links, biflow and
-# uniflow collectors in the same run, XDP ingress metering. Neighbour
+# uniflow collectors in the same run, tc ingress metering. Neighbour
 # discovery and MLD happen too; they are other conversations and are left
 # out of the comparison.
 . "$(dirname "$0")/lib.sh"
@@ -13,7 +13,7 @@ uport=$(fe_port)
 fe_collect_start bi "$port"
 fe_collect_start uni "$uport"
 {
-	fe_agent_conf xdp
+	fe_agent_conf tc
 	fe_collector_conf bi "$port" yes no
 	fe_collector_conf uni "$uport" no no
 } >"$FE_TMP/agent.ini"

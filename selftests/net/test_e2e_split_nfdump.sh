@@ -19,7 +19,7 @@ fe_nfcapd_start nf "$p_nf"
 fe_collect_start one "$p_one"
 fe_collect_start uni "$p_uni"
 {
-	fe_agent_conf xdp
+	fe_agent_conf tc
 	fe_collector_conf split "$p_split" yes yes
 	fe_collector_conf nf "$p_nf" yes yes
 	fe_collector_conf one "$p_one" yes no

@@ -1,14 +1,14 @@
 #!/bin/bash
 # test_e2e_udp_icmp.sh - flowagent on the symmetric multipath topology
 # exports exact per-direction packets/octets for UDP and ICMP conversations
-# spread over the three ECMP links, metering egress only and egress + XDP;
+# spread over the three ECMP links, metering egress only and egress + tc ingress;
 # ingress/egress interfaces and flowDirection right per direction.
 #
 #   client --fe-c0[router]fe-s1/2/3== server   (misc/create_netns.sh sym)
 . "$(dirname "$0")/lib.sh"
 fe_init udpicmp
 
-for ingress in off xdp; do
+for ingress in off tc; do
 	fe_log "--- ingress = $ingress"
 	fe_topo_up sym
 	rm -rf "$FE_PIN"

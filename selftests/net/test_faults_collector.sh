@@ -12,7 +12,7 @@ fe_topo_up sym
 port=$(fe_port)
 fe_collect_start c1 "$port"
 {
-	fe_agent_conf xdp idle_timeout=1
+	fe_agent_conf tc idle_timeout=1
 	fe_collector_conf c1 "$port" yes no template_refresh=$REFRESH
 } >"$FE_TMP/agent.ini"
 fe_agent_start "$FE_TMP/agent.ini"

@@ -10,7 +10,7 @@ fe_topo_up sym
 port=$(fe_port)
 fe_collect_start c1 "$port"
 {
-	fe_agent_conf xdp
+	fe_agent_conf tc
 	fe_collector_conf c1 "$port" yes no
 } >"$FE_TMP/agent.ini"
 fe_agent_start "$FE_TMP/agent.ini"

@@ -33,9 +33,16 @@ nlinks() {
 }
 fe_topo_up sym router-seg
 
-fe_ctl attach --mode xdp fe-c0 fe-s1 fe-s2 fe-s3 ||
-	fe_fail "flowctl attach failed"
-fe_ctl attach --mode xdp fe-c0 || fe_fail "attaching twice is not a no-op"
+fe_ctl attach --mode xdp fe-c0 fe-s1 fe-s2 fe-s3 2>"$FE_TMP/attach.err" ||
+	fe_fail "flowctl attach failed: $(cat "$FE_TMP/attach.err")"
+# XDP on veth costs the stack its GSO/GRO: one warning per device, with
+# the measured cost, and none when nothing new is attached
+[ "$(grep -c 'a veth device loses GSO/GRO.*measured 0\.[0-9]*x' "$FE_TMP/attach.err")" = 4 ] ||
+	fe_fail "attach --mode xdp on veths did not warn once per device: $(cat "$FE_TMP/attach.err")"
+fe_ctl attach --mode xdp fe-c0 2>"$FE_TMP/attach2.err" ||
+	fe_fail "attaching twice is not a no-op"
+grep -q 'GSO/GRO' "$FE_TMP/attach2.err" &&
+	fe_fail "attaching what is attached warned again: $(cat "$FE_TMP/attach2.err")"
 fe_ctl status >"$FE_TMP/status.txt"
 [ "$(grep -cE ' tc +xdp +tcx ' "$FE_TMP/status.txt")" = 4 ] ||
 	fe_fail "status does not show 4 devices with tc egress + xdp: $(cat "$FE_TMP/status.txt")"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test_interop.sh - the agent's real export for a known traffic set (UDP,
 # TCP, ICMP over IPv4, UDP over IPv6 through the multipath router, tc
-# egress + XDP ingress), in every output, decoded by the collectors that
+# egress + tc ingress), in every output, decoded by the collectors that
 # read it:
 #  - IPFIX uniflow: flowctl collect, tshark, ipfixDump, nfcapd/nfdump and
 #    pmacct's nfacctd agree on every record's addresses, ports, protocol,
@@ -81,7 +81,7 @@ fe_nfacctd_start pmu "$p_pmu"
 fe_nfacctd_start pmb "$p_pmb"
 fe_nfacctd_start pm9 "$p_pm9"
 {
-	fe_agent_conf xdp
+	fe_agent_conf tc
 	# a short refresh: options records (and statistics) more than once
 	fe_collector_conf uni "$p_uni" no no template_refresh=3
 	fe_collector_conf nfu "$p_nfu" no no

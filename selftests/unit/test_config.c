@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/sysinfo.h>
 #include <cmocka.h>
 #include "config.h"
 #include "ie.h"
@@ -52,10 +53,18 @@ static const char *src_path(const char *rel, char *buf, size_t cap)
 	return rel;
 }
 
+static unsigned long long ram_bytes(void)
+{
+	struct sysinfo si;
+
+	assert_int_equal(sysinfo(&si), 0);
+	return (unsigned long long)si.totalram * si.mem_unit;
+}
+
 static void assert_defaults_agent(const struct fe_config *cfg)
 {
 	assert_int_equal(cfg->nifaces, 0);
-	assert_int_equal(cfg->ingress, FE_INGRESS_OFF);
+	assert_int_equal(cfg->ingress, FE_INGRESS_TC);
 	assert_int_equal(cfg->poll_interval_ms, 1000);
 	assert_int_equal(cfg->active_timeout, 60);
 	assert_int_equal(cfg->idle_timeout, 15);
@@ -65,7 +74,10 @@ static void assert_defaults_agent(const struct fe_config *cfg)
 	assert_string_equal(cfg->control_socket, "/run/flowexp/flowagent.sock");
 	assert_string_equal(cfg->netns, "");
 	assert_int_equal(cfg->max_flows, 262144);
-	assert_int_equal(cfg->kernel_max_flows, 65536);
+	assert_true(cfg->kernel_max_flows_auto);
+	assert_int_equal(cfg->kernel_max_flows,
+			 fe_kernel_max_flows_auto(262144, FE_INGRESS_TC,
+						  ram_bytes()));
 	assert_false(cfg->xdp_skb_mode);
 	assert_false(cfg->precise_ts);
 	assert_int_equal(cfg->log_level, FE_LOG_INFO);
@@ -211,6 +223,7 @@ static void test_full_values(void **state)
 	assert_string_equal(cfg.netns, "fe-cfg-router");
 	assert_int_equal(cfg.max_flows, 16);
 	assert_int_equal(cfg.kernel_max_flows, 16777216);
+	assert_false(cfg.kernel_max_flows_auto);
 	assert_int_equal(cfg.log_level, FE_LOG_DEBUG);
 
 	assert_int_equal(cfg.ncoll, 2);
@@ -404,6 +417,9 @@ static const struct bad_cfg bad_cfgs[] = {
 	  "max_flows: 15 is out of range (16.." },
 	{ "small kernel_max_flows", COLL "[agent]\nkernel_max_flows = 0\n", 4,
 	  "kernel_max_flows: 0 is out of range" },
+	{ "bad kernel_max_flows", COLL "[agent]\nkernel_max_flows = lots\n", 4,
+	  "kernel_max_flows: 'lots' is not a whole number (expected 16..16777216 "
+	  "entries, or auto)" },
 	{ "bad ingress", COLL "[agent]\ningress = bpf\n", 4,
 	  "ingress: 'bpf' is not allowed (expected xdp, tc or off)" },
 	{ "empty ingress", COLL "[agent]\ningress =\n", 4,
@@ -781,6 +797,66 @@ static void test_load_error_names_file(void **state)
 	assert_memory_equal(err, want, strlen(want));
 }
 
+/* kernel_max_flows = auto: max_flows x sightings, a power of two, within
+ * 1/32 of the RAM (2 x 160 B per entry) and the key's range.
+ */
+static void test_kernel_max_flows_auto(void **state)
+{
+	const unsigned long long gib = 1ull << 30;
+	struct fe_config cfg;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	assert_int_equal(fe_kernel_max_flows_auto(262144, FE_INGRESS_TC,
+						  24 * gib),
+			 1048576);
+	assert_int_equal(fe_kernel_max_flows_auto(262144, FE_INGRESS_XDP,
+						  24 * gib),
+			 1048576);
+	assert_int_equal(fe_kernel_max_flows_auto(262144, FE_INGRESS_OFF,
+						  24 * gib),
+			 524288);
+	/* 4 GiB: 128 MiB for the maps, 419430 entries: 2^18 */
+	assert_int_equal(fe_kernel_max_flows_auto(262144, FE_INGRESS_TC,
+						  4 * gib),
+			 262144);
+	assert_int_equal(fe_kernel_max_flows_auto(1000, FE_INGRESS_TC,
+						  24 * gib),
+			 4096);
+	assert_int_equal(fe_kernel_max_flows_auto(16, FE_INGRESS_OFF, gib), 32);
+	assert_int_equal(fe_kernel_max_flows_auto(1u << 26, FE_INGRESS_TC,
+						  1024 * gib),
+			 1u << 24);
+	/* 1 MiB: 102 entries fit, 64 is the power of two; 64 KiB: none */
+	assert_int_equal(fe_kernel_max_flows_auto(262144, FE_INGRESS_TC,
+						  1 << 20),
+			 64);
+	assert_int_equal(fe_kernel_max_flows_auto(262144, FE_INGRESS_TC,
+						  1 << 16),
+			 FE_MIN_MAX_FLOWS);
+
+	if (parse(COLL "[agent]\nkernel_max_flows = AUTO\nmax_flows = 1000\n"
+		       "ingress = off\n",
+		  &cfg))
+		fail_msg("%s", err);
+	assert_true(cfg.kernel_max_flows_auto);
+	assert_int_equal(cfg.kernel_max_flows,
+			 fe_kernel_max_flows_auto(1000, FE_INGRESS_OFF,
+						  ram_bytes()));
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(fe_config_print(f, &cfg), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "\nkernel_max_flows = auto\n"));
+	free(buf);
+	/* a number turns auto off */
+	if (parse(COLL "[agent]\nkernel_max_flows = 4096\n", &cfg))
+		fail_msg("%s", err);
+	assert_false(cfg.kernel_max_flows_auto);
+	assert_int_equal(cfg.kernel_max_flows, 4096);
+}
+
 /* fe_config_print writes what parses back to the same configuration. */
 static void test_print_roundtrip(void **state)
 {
@@ -835,6 +911,7 @@ int main(void)
 		cmocka_unit_test(test_load_errors),
 		cmocka_unit_test(test_load_error_names_file),
 		cmocka_unit_test(test_print_roundtrip),
+		cmocka_unit_test(test_kernel_max_flows_auto),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
