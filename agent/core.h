@@ -27,6 +27,7 @@ struct agent {
 	uint64_t now_ms;       /* UNIX ms of the current tick */
 	/* counters */
 	uint64_t ticks, drained, drain_errors, early_drains;
+	uint64_t tick_late_max_ms; /* the poll loop's: a tick after its time */
 	uint64_t last_overflow;
 	uint64_t overflow_dup; /* egress overflow packets the ingress counted */
 };

@@ -14,7 +14,6 @@
 #include "clock.h"
 #include "control.h"
 #include "core.h"
-#include "ctlsock.h"
 #include "log.h"
 #include "opts.h"
 
@@ -93,40 +92,46 @@ static bool on_signal(struct agent *a, int sfd)
 	return false;
 }
 
-static void on_control(struct agent *a, int lfd)
+/* How long poll() may wait: until the next tick, or sooner for flowctl. */
+static int loop_timeout(const struct control *ctl, uint64_t next)
 {
-	char line[1024];
-	int fd = ctlsock_accept(lfd, line, sizeof(line));
+	uint64_t now = fe_clock_mono_ms();
+	int t = next > now ? (int)(next - now) : 0;
+	int c = control__timeout(ctl, now);
 
-	if (fd >= 0)
-		control_handle(a, fd, line);
+	return c >= 0 && c < t ? c : t;
 }
 
 /* Ticks every poll interval (on the monotonic clock, so a step of the wall
- * clock never stalls it) and serves signals and flowctl in between.
+ * clock never stalls it) and serves signals and flowctl in between, in
+ * steps short enough that a tick is never held up for long (flowctl stats
+ * shows tick_late_max_ms).
  */
-static void run_loop(struct agent *a, int sfd, int lfd)
+static void run_loop(struct agent *a, int sfd, struct control *ctl)
 {
-	uint64_t next = fe_clock_mono_ms();
+	struct pollfd p[2 + CONTROL_MAX_CLIENTS];
+	uint64_t next = fe_clock_mono_ms(), now;
 	bool stop = false;
+	int n;
 
 	while (!stop) {
-		uint64_t now = fe_clock_mono_ms();
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
-				       { .fd = lfd, .events = POLLIN } };
-		int timeout = next > now ? (int)(next - now) : 0;
-
-		if (poll(p, 2, timeout) < 0 && errno != EINTR) {
+		p[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		n = control__pollfds(ctl, p + 1, CONTROL_MAX_CLIENTS + 1);
+		if (poll(p, n + 1, loop_timeout(ctl, next)) < 0 &&
+		    errno != EINTR) {
 			pr_warn("poll: %s\n", strerror(errno));
 			break;
 		}
 		if (p[0].revents & POLLIN)
 			stop = on_signal(a, sfd);
-		if (p[1].revents & POLLIN)
-			on_control(a, lfd);
-		if (stop || fe_clock_mono_ms() < next)
+		control__serve(ctl, a, p + 1, n);
+		now = fe_clock_mono_ms();
+		if (stop || now < next)
 			continue;
-		next = fe_clock_mono_ms() + agent__tick(a);
+		if (now - next > a->tick_late_max_ms)
+			a->tick_late_max_ms = now - next;
+		next = now + agent__tick(a);
+		control__ticked(ctl);
 	}
 }
 
@@ -136,7 +141,8 @@ static int run(const struct fe_config *cfg, const char *path, bool fg,
 {
 	static struct agent ag;
 	struct agent *a = &ag;
-	int level = cfg->log_level + verbose, lfd = -1, sfd, rc = 1;
+	int level = cfg->log_level + verbose, sfd, rc = 1;
+	struct control *ctl = NULL;
 
 	fe_log_init("flowagent", !fg,
 		    level > FE_LOG_DEBUG ? FE_LOG_DEBUG : level);
@@ -144,19 +150,19 @@ static int run(const struct fe_config *cfg, const char *path, bool fg,
 	sfd = signals_open();
 	if (agent__start(a, cfg, path))
 		goto out;
-	lfd = ctlsock_listen(a->cfg.control_socket);
-	if (lfd < 0)
+	ctl = control__open(a->cfg.control_socket);
+	if (!ctl)
 		goto out;
 	agent__sync_ifaces(a);
 	pr_info("flowagent %s running: %d interfaces, %d collectors, poll %u "
 		"ms\n",
 		VERSION, a->cfg.nifaces, a->nexp, a->cfg.poll_interval_ms);
-	run_loop(a, sfd, lfd);
+	run_loop(a, sfd, ctl);
 	agent__stop(a);
 	rc = 0;
 out:
-	if (lfd >= 0) {
-		close(lfd);
+	if (ctl) {
+		control__close(ctl);
 		unlink(a->cfg.control_socket);
 	}
 	agent__close(a);
