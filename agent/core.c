@@ -1,6 +1,6 @@
 /* core.c - flowagent's core (see core.h): the way down from the meters to
  * the collectors. A drain takes the kernel's entries (meter__drain), turns
- * them into observations in first-packet order and feeds the flow cache;
+ * them into observations and feeds them to the flow cache as they come;
  * the cache's expiry hands conversations to every exporter.
  */
 #include <errno.h>
@@ -14,15 +14,17 @@
 #include "log.h"
 #include "netns.h"
 
-/* One drained entry, waiting to be fed to the cache in time order. */
-struct agent_obs {
-	uint64_t first_ns;
-	struct fe_obs o;
-};
+/* Observations go to the cache DRAIN_OBS at a time: it prefetches the
+ * records of the next ones while it adds one.
+ */
+#define DRAIN_OBS 64
 
 struct drain_ctx {
 	struct agent *a;
-	int64_t off; /* CLOCK_MONOTONIC -> UNIX, ns, measured this tick */
+	int64_t off;   /* CLOCK_MONOTONIC -> UNIX, ns, measured this tick */
+	uint64_t lost; /* observations the cache had no room for */
+	size_t n;
+	struct fe_obs obs[DRAIN_OBS];
 };
 
 /* The cache's emit callback: one conversation to every collector. */
@@ -40,25 +42,18 @@ static void agent_send(struct agent *a)
 		exporter__tick(a->exp[i], a->now_ms / 1000);
 }
 
-static struct agent_obs *pending_new(struct agent_pending *q)
+static void drain_feed(struct drain_ctx *d)
 {
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 1024;
-		struct agent_obs *p = realloc(q->p, cap * sizeof(*p));
-
-		if (!p)
-			return NULL;
-		q->p = p;
-		q->cap = cap;
-	}
-	return &q->p[q->n++];
+	d->lost += flowcache__add_many(d->a->fc, d->obs, d->n, d->a->now_ms,
+				       agent_emit, d->a);
+	d->n = 0;
 }
 
 static int on_entry(void *ctx, const struct fe_flow_key *k,
 		    const struct fe_flow_val *v)
 {
 	struct drain_ctx *d = ctx;
-	struct agent_obs *p;
+	struct fe_obs *o;
 
 	/* The egress map was full, but the ingress meter of the link the
 	 * packet came in by counted it (in a flow or its own overflow entry):
@@ -71,14 +66,8 @@ static int on_entry(void *ctx, const struct fe_flow_key *k,
 		d->a->overflow_dup += v->packets;
 		return 0;
 	}
-	p = pending_new(&d->a->pend);
-	if (!p) {
-		pr_warn("drain: out of memory; %llu packets of a flow lost\n",
-			(unsigned long long)v->packets);
-		return 0;
-	}
-	p->first_ns = v->first_ns;
-	p->o = (struct fe_obs){
+	o = &d->obs[d->n++];
+	*o = (struct fe_obs){
 		.key = *k,
 		.packets = v->packets,
 		.octets = v->octets,
@@ -91,23 +80,9 @@ static int on_entry(void *ctx, const struct fe_flow_key *k,
 		.vflags = v->vflags,
 		.flow_label = v->flow_label,
 	};
+	if (d->n == DRAIN_OBS)
+		drain_feed(d);
 	return 0;
-}
-
-/* First packet first. Both directions can carry the same timestamp (the
- * meters may use the coarse clock, one tick per jiffy): then the side
- * sending from the higher (ephemeral-looking) port to the lower one goes
- * first, the usual client-to-service orientation.
- */
-static int cmp_first(const void *a, const void *b)
-{
-	const struct agent_obs *x = a, *y = b;
-	int xc = x->o.key.sport > x->o.key.dport;
-	int yc = y->o.key.sport > y->o.key.dport;
-
-	if (x->first_ns != y->first_ns)
-		return x->first_ns < y->first_ns ? -1 : 1;
-	return yc - xc;
 }
 
 int agent__drain(struct agent *a)
@@ -115,20 +90,22 @@ int agent__drain(struct agent *a)
 	struct drain_ctx d = { .a = a, .off = fe_clock_mono_to_unix_ns() };
 	int n;
 
-	a->pend.n = 0;
 	a->now_ms = fe_clock_unix_ms();
+	/* the kernel hands entries over in hash order: the cache orients the
+	 * conversations this drain makes by their first packet
+	 */
+	flowcache__batch(a->fc);
 	n = meter__drain(a->m, on_entry, &d);
+	drain_feed(&d);
+	if (d.lost)
+		pr_warn("drain: no memory for the flow cache; %llu "
+			"observations "
+			"lost (stats: obs_nomem)\n",
+			(unsigned long long)d.lost);
 	if (n < 0) {
 		a->drain_errors++;
 		return n;
 	}
-	/* in first-packet order: "the side seen first" is the initiator even
-	 * when both directions arrive in one drain
-	 */
-	qsort(a->pend.p, a->pend.n, sizeof(*a->pend.p), cmp_first);
-	for (size_t i = 0; i < a->pend.n; i++)
-		flowcache__add(a->fc, &a->pend.p[i].o, a->now_ms, agent_emit,
-			       a);
 	a->drained += n;
 	return n;
 }
@@ -256,8 +233,6 @@ void agent__close(struct agent *a)
 	a->fc = NULL;
 	meter__close(a->m);
 	a->m = NULL;
-	free(a->pend.p);
-	a->pend = (struct agent_pending){ 0 };
 	if (a->meter_ns >= 0)
 		close(a->meter_ns);
 	if (a->host_ns >= 0)

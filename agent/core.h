@@ -16,14 +16,6 @@
 #include "ifaces.h"
 #include "meter.h"
 
-/* Drained entries of one drain, waiting to be fed to the cache in the
- * order of their first packet.
- */
-struct agent_pending {
-	struct agent_obs *p; /* core.c */
-	size_t n, cap;
-};
-
 struct agent {
 	struct fe_config cfg;
 	const char *cfg_path;
@@ -33,10 +25,10 @@ struct agent {
 	int nexp;
 	struct ifaces ifs;
 	int host_ns, meter_ns; /* netns fds (-1: no netns configured) */
-	struct agent_pending pend;
-	uint64_t now_ms; /* UNIX ms of the current tick */
+	uint64_t now_ms;       /* UNIX ms of the current tick */
 	/* counters */
 	uint64_t ticks, drained, drain_errors, early_drains;
+	uint64_t tick_late_max_ms; /* the poll loop's: a tick after its time */
 	uint64_t last_overflow;
 	uint64_t overflow_dup; /* egress overflow packets the ingress counted */
 	/* each tick's drain (metrics.c): its time, and its entries (the

@@ -82,9 +82,49 @@ static void print_json(FILE *out, const struct dump_row *r)
 		(unsigned long long)r->last_ns);
 }
 
+/* Interface names, looked up once per dump (if_indextoname() costs a
+ * netlink round trip; a million rows name a handful of interfaces).
+ */
+#define IFNAMES 64
+
+struct ifnames {
+	uint32_t ifindex[IFNAMES];
+	char name[IFNAMES][IF_NAMESIZE];
+	int n, next; /* full: replaced round-robin */
+};
+
+static const char *ifname(struct ifnames *c, uint32_t ifindex)
+{
+	int i;
+
+	for (i = 0; i < c->n; i++)
+		if (c->ifindex[i] == ifindex)
+			return c->name[i][0] ? c->name[i] : NULL;
+	if (c->n < IFNAMES)
+		i = c->n++;
+	else
+		i = c->next++ % IFNAMES;
+	c->ifindex[i] = ifindex;
+	if (!if_indextoname(ifindex, c->name[i]))
+		c->name[i][0] = 0;
+	return c->name[i][0] ? c->name[i] : NULL;
+}
+
+/* "7(eth2)", or "7" when the index has no name (any more). */
+static void if_col(struct ifnames *c, uint32_t ifindex, char *buf, size_t len)
+{
+	const char *name = ifname(c, ifindex);
+
+	if (name)
+		snprintf(buf, len, "%u(%s)", ifindex, name);
+	else
+		snprintf(buf, len, "%u", ifindex);
+}
+
 void dump_print(FILE *out, const struct dump_row *rows, size_t n,
 		bool by_ifindex, bool json)
 {
+	struct ifnames names = { .n = 0 };
 	int wsrc = 3, wdst = 3;
 	char a[64], b[64], p[16], f[16], ifn[IF_NAMESIZE + 16];
 
@@ -107,29 +147,14 @@ void dump_print(FILE *out, const struct dump_row *rows, size_t n,
 		"SRC", wdst, "DST", "TYPE", "PKTS", "BYTES", "FLAGS");
 	for (size_t i = 0; i < n; i++) {
 		const struct dump_row *r = &rows[i];
-		char ifname[IF_NAMESIZE];
 
 		if (by_ifindex) {
-			snprintf(ifn, sizeof(ifn), "%u%s%s%s", r->ifindex,
-				 if_indextoname(r->ifindex, ifname) ? "(" : "",
-				 if_indextoname(r->ifindex, ifname) ? ifname
-								    : "",
-				 if_indextoname(r->ifindex, ifname) ? ")" : "");
+			if_col(&names, r->ifindex, ifn, sizeof(ifn));
 			fprintf(out, "%-12s %-7s ", ifn, dir_name(r->dir));
 			if (!r->in_ifindex)
 				snprintf(ifn, sizeof(ifn), "local");
 			else
-				snprintf(ifn, sizeof(ifn), "%u%s%s%s",
-					 r->in_ifindex,
-					 if_indextoname(r->in_ifindex, ifname)
-						 ? "("
-						 : "",
-					 if_indextoname(r->in_ifindex, ifname)
-						 ? ifname
-						 : "",
-					 if_indextoname(r->in_ifindex, ifname)
-						 ? ")"
-						 : "");
+				if_col(&names, r->in_ifindex, ifn, sizeof(ifn));
 			fprintf(out, "%-12s ", ifn);
 		}
 		endpoint(r, r->src, r->sport, a, sizeof(a));

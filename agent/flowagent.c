@@ -82,14 +82,14 @@ static int signals_open(void)
 	return signalfd(-1, &mask, SFD_CLOEXEC);
 }
 
-/* What the loop serves besides the agent. ctl_path is the path ctl_fd
+/* What the loop serves besides the agent. ctl_path is the path ctl
  * listens on: a reload may move the socket, and the exit unlinks the one
  * it made.
  */
 struct daemon {
 	struct agent *a;
 	int sfd;
-	int ctl_fd;
+	struct control *ctl;
 	char ctl_path[sizeof(((struct fe_config *)0)->control_socket)];
 	struct metrics *mx;
 	int verbose; /* -v given on the command line, added to log_level */
@@ -97,22 +97,24 @@ struct daemon {
 
 static void ctl_close(struct daemon *d)
 {
-	if (d->ctl_fd < 0)
+	if (!d->ctl)
 		return;
-	close(d->ctl_fd);
+	control__close(d->ctl);
 	unlink(d->ctl_path);
-	d->ctl_fd = -1;
+	d->ctl = NULL;
 }
 
-/* Listens on path; the old socket goes only once the new one is up. */
+/* Listens on path; the old socket (and its clients) goes only once the
+ * new one is up.
+ */
 static int ctl_open(struct daemon *d, const char *path)
 {
-	int fd = ctlsock_listen(path);
+	struct control *ctl = control__open(path);
 
-	if (fd < 0)
-		return fd;
+	if (!ctl)
+		return -errno;
 	ctl_close(d);
-	d->ctl_fd = fd;
+	d->ctl = ctl;
 	snprintf(d->ctl_path, sizeof(d->ctl_path), "%s", path);
 	return 0;
 }
@@ -147,45 +149,54 @@ static bool on_signal(struct daemon *d)
 	return false;
 }
 
-static void on_control(struct daemon *d)
+/* How long poll() may wait: until the next tick, or sooner for flowctl's
+ * clients or a scrape.
+ */
+static int loop_timeout(const struct daemon *d, uint64_t next)
 {
-	char line[1024];
-	int fd = ctlsock_accept(d->ctl_fd, line, sizeof(line));
+	uint64_t now = fe_clock_mono_ms();
+	int t = next > now ? (int)(next - now) : 0;
+	int c = control__timeout(d->ctl, now);
 
-	if (fd >= 0)
-		control_handle(d->a, fd, line);
+	if (c >= 0 && c < t)
+		t = c;
+	return metrics__timeout(d->mx, t);
 }
 
 /* Ticks every poll interval (on the monotonic clock, so a step of the wall
  * clock never stalls it) and serves signals, flowctl and scrapes in
- * between.
+ * between, in steps short enough that a tick is never held up for long
+ * (flowctl stats shows tick_late_max_ms).
  */
 static void run_loop(struct daemon *d)
 {
-	uint64_t next = fe_clock_mono_ms();
+	struct pollfd p[3 + CONTROL_MAX_CLIENTS];
+	uint64_t next = fe_clock_mono_ms(), now;
+	struct agent *a = d->a;
 	bool stop = false;
+	int n;
 
 	while (!stop) {
-		uint64_t now = fe_clock_mono_ms();
-		struct pollfd p[3] = { { .fd = d->sfd, .events = POLLIN },
-				       { .fd = d->ctl_fd, .events = POLLIN },
-				       { .fd = metrics__fd(d->mx),
-					 .events = POLLIN } };
-		int timeout = metrics__timeout(
-			d->mx, next > now ? (int)(next - now) : 0);
-
-		if (poll(p, 3, timeout) < 0 && errno != EINTR) {
+		p[0] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
+		n = control__pollfds(d->ctl, p + 1, CONTROL_MAX_CLIENTS + 1);
+		p[n + 1] = (struct pollfd){ .fd = metrics__fd(d->mx),
+					    .events = POLLIN };
+		if (poll(p, n + 2, loop_timeout(d, next)) < 0 &&
+		    errno != EINTR) {
 			pr_warn("poll: %s\n", strerror(errno));
 			break;
 		}
 		if (p[0].revents & POLLIN)
 			stop = on_signal(d);
-		if (p[1].revents & POLLIN)
-			on_control(d);
-		metrics__serve(d->mx, d->a);
-		if (stop || fe_clock_mono_ms() < next)
+		control__serve(d->ctl, a, p + 1, n);
+		metrics__serve(d->mx, a);
+		now = fe_clock_mono_ms();
+		if (stop || now < next)
 			continue;
-		next = fe_clock_mono_ms() + agent__tick(d->a);
+		if (now - next > a->tick_late_max_ms)
+			a->tick_late_max_ms = now - next;
+		next = now + agent__tick(a);
+		control__ticked(d->ctl);
 	}
 }
 
@@ -194,7 +205,7 @@ static int run(const struct fe_config *cfg, const char *path, bool fg,
 	       int verbose)
 {
 	static struct agent ag;
-	struct daemon d = { .a = &ag, .ctl_fd = -1, .verbose = verbose };
+	struct daemon d = { .a = &ag, .verbose = verbose };
 	int level = cfg->log_level + verbose, rc = 1;
 
 	fe_log_init("flowagent", !fg,

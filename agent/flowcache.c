@@ -1,6 +1,13 @@
-/* flowcache.c - the conversation cache: a hash table of conversations keyed
- * by the canonical 5-tuple, per-direction per-path counters with the dedup
- * of double sightings, and the expiry lists (idle, active, end of flow).
+/* flowcache.c - the conversation cache: conversations keyed by the
+ * canonical 5-tuple, per-direction per-path counters with the dedup of
+ * double sightings, the initiator, and the expiry lists (idle, active, end
+ * of flow). The records and their index are flowcache_store.c's.
+ *
+ * Clock stamps (active, last_export, end) keep the low 32 bits of the
+ * cache clock: an age is (uint32_t)(clock - stamp). That holds while every
+ * live stamp is younger than 2^31 ms, which fc_now() keeps: when the clock
+ * has moved 2^30 ms since it last did, it clamps every age to 2^30, more
+ * than any timeout (FLOWCACHE_MAX_TIMEOUT_MS), so what was due stays due.
  */
 #include <errno.h>
 #include <stddef.h>
@@ -8,81 +15,38 @@
 #include <string.h>
 #include "dedup.h"
 #include "flowcache.h"
-#include "list.h"
-#include "siphash.h"
+#include "flowcache_int.h"
 
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
 
-#define FC_MIN_BUCKETS 1024
-
-#define fc_entry_of(ptr, member) \
-	((struct fc_entry *)((char *)(ptr)-offsetof(struct fc_entry, member)))
-
-/* The hash key: the conversation with its two sides in canonical order
- * (the lower {addr, port} first; for ICMP the addresses sorted and the
- * ports {0, type/code with echo replies folded onto requests}). No holes:
- * it is hashed and compared as bytes.
- */
-struct fc_key {
-	uint8_t addr[2][16];
-	uint16_t port[2];
-	uint16_t vlan;
-	uint8_t family;
-	uint8_t proto;
-	uint32_t ovf_if;
-	uint32_t ovf_in_if;
-	uint8_t kflags;
-	uint8_t ovf_dir;
-	uint16_t pad;
-	uint32_t pad2;
-};
-_Static_assert(sizeof(struct fc_key) == 56, "fc_key must have no holes");
-
-/* Invariants: an entry is in the hash chain of its key's bucket, in fc->lru
- * (ordered by c.active_ms) and fc->act (ordered by c.last_export_ms), and
- * in fc->ended (ordered by c.end_ms) iff c.ended. Orders hold because
- * every stamp is the cache clock, which never goes backwards, and an entry
- * is moved to the tail whenever its stamp is set.
- */
-struct fc_entry {
-	struct fe_conv c;
-	struct fc_key key;
-	uint64_t hash;
-	struct fc_entry *hnext;
-	struct fe_list lru;
-	struct fe_list act;
-	struct fe_list end;
-};
+#define FC_NORM_MS (1ULL << 30)
 
 struct flowcache {
 	struct flowcache_cfg cfg;
-	struct fc_entry **buckets;
-	size_t nbuckets; /* power of two */
-	size_t count;
-	struct fe_list lru;
-	struct fe_list act;
-	struct fe_list ended;
-	uint64_t clock; /* latest now_ms seen */
-	uint64_t sipkey[2];
+	struct fc_store s;
+	uint8_t batch;	   /* current drain (0: none) */
 	uint32_t *metered; /* ifindexes with an ingress meter, unordered */
 	size_t nmetered;
 	size_t metered_cap;
 	struct flowcache_stats st;
+	struct fcc_view view; /* what callbacks get */
 };
 
-static uint64_t fc_hash(const struct flowcache *fc, const struct fc_key *k)
-{
-	return siphash13(fc->sipkey, k, sizeof(*k));
-}
+#define LRU(fc) FCS_LINKS(&(fc)->s, lru)
+#define ACT(fc) FCS_LINKS(&(fc)->s, act)
+#define ENDED(fc) FCS_LINKS(&(fc)->s, ended)
 
 static bool fc_cfg_valid(const struct flowcache_cfg *cfg)
 {
 	return cfg && cfg->idle_timeout_ms && cfg->active_timeout_ms &&
-	       cfg->max_flows;
+	       cfg->max_flows &&
+	       cfg->idle_timeout_ms <= FLOWCACHE_MAX_TIMEOUT_MS &&
+	       cfg->active_timeout_ms <= FLOWCACHE_MAX_TIMEOUT_MS &&
+	       cfg->end_grace_ms <= FLOWCACHE_MAX_TIMEOUT_MS;
 }
 
-struct flowcache *flowcache__new(const struct flowcache_cfg *cfg)
+static struct flowcache *fc_alloc(const struct flowcache_cfg *cfg)
 {
 	struct flowcache *fc;
 
@@ -91,41 +55,58 @@ struct flowcache *flowcache__new(const struct flowcache_cfg *cfg)
 		return NULL;
 	}
 	fc = calloc(1, sizeof(*fc));
-	if (!fc)
-		return NULL;
-	fc->nbuckets = FC_MIN_BUCKETS;
-	fc->buckets = calloc(fc->nbuckets, sizeof(*fc->buckets));
-	if (!fc->buckets) {
+	if (fc)
+		fc->cfg = *cfg;
+	return fc;
+}
+
+struct flowcache *flowcache__new_in(const struct flowcache_cfg *cfg,
+				    const struct flowcache_mem *mem)
+{
+	struct flowcache *fc = fc_alloc(cfg);
+
+	if (fc && fcs_init(&fc->s, mem)) {
 		free(fc);
 		errno = ENOMEM;
 		return NULL;
 	}
-	fc->cfg = *cfg;
-	fe_list_init(&fc->lru);
-	fe_list_init(&fc->act);
-	fe_list_init(&fc->ended);
-	siphash_key_init(fc->sipkey);
 	return fc;
 }
 
-static void fc_entry_free(struct fc_entry *e)
+struct flowcache *flowcache__new(const struct flowcache_cfg *cfg)
 {
-	free(e->c.dir[0].paths);
-	free(e->c.dir[1].paths);
-	free(e);
+	return flowcache__new_in(cfg, NULL);
+}
+
+struct flowcache *flowcache__adopt(const struct flowcache_cfg *cfg,
+				   const struct flowcache_mem *mem,
+				   void *region, size_t size)
+{
+	struct flowcache *fc = fc_alloc(cfg);
+	int err;
+
+	if (!fc)
+		return NULL;
+	err = fcs_adopt(&fc->s, mem, region, size);
+	if (err) {
+		free(fc);
+		errno = -err;
+		return NULL;
+	}
+	return fc;
+}
+
+void *flowcache__region(const struct flowcache *fc, size_t *size)
+{
+	*size = fc->s.r->size;
+	return fc->s.r;
 }
 
 void flowcache__free(struct flowcache *fc)
 {
-	struct fe_list *n, *next;
-
 	if (!fc)
 		return;
-	for (n = fc->lru.next; n != &fc->lru; n = next) {
-		next = n->next;
-		fc_entry_free(fc_entry_of(n, lru));
-	}
-	free(fc->buckets);
+	fcs_free(&fc->s);
 	free(fc->metered);
 	free(fc);
 }
@@ -176,263 +157,132 @@ int flowcache__set_ingress_metered(struct flowcache *fc, uint32_t ifindex,
 	return 0;
 }
 
-/* An observation with its addresses in packet order and, for an ICMP
- * echo, which side is the requester (forced_dir 0: the source).
- */
-struct fc_tuple {
-	uint8_t src[16], dst[16];
-	uint16_t sport, dport;
-	int forced_dir; /* -1: decided by addresses */
-};
-
-static int fc_key_from_obs(const struct fe_obs *o, struct fc_key *k,
-			   struct fc_tuple *t)
+/* The clock stamps: low 32 bits of the cache clock, aged modulo 2^32. */
+static uint32_t fc_age(const struct flowcache *fc, uint32_t stamp)
 {
-	const struct fe_flow_key *ok = &o->key;
-	size_t alen;
-	bool swap;
-
-	memset(k, 0, sizeof(*k));
-	memset(t, 0, sizeof(*t));
-	t->forced_dir = -1;
-	if (ok->flags & FE_KEY_OVERFLOW) {
-		k->kflags = FE_KEY_OVERFLOW;
-		k->family = 4;
-		k->ovf_if = ok->ifindex;
-		k->ovf_in_if = ok->in_ifindex;
-		k->ovf_dir = ok->dir;
-		return 0;
-	}
-	if (ok->family != 4 && ok->family != 6)
-		return -EINVAL;
-	alen = ok->family == 4 ? 4 : 16;
-	memcpy(t->src, ok->src, alen);
-	memcpy(t->dst, ok->dst, alen);
-	k->family = ok->family;
-	k->proto = ok->proto;
-	k->vlan = ok->vlan;
-	k->kflags = ok->flags & (FE_KEY_FRAG | FE_KEY_TRUNC);
-	if (k->kflags)
-		goto sort; /* no ports: its own conversation */
-	t->sport = ok->sport;
-	t->dport = ok->dport;
-	if (FE_PROTO_IS_ICMP(ok->proto)) {
-		uint8_t type = ok->dport >> 8;
-		uint8_t req = ok->proto == FE_IPPROTO_ICMP ? 8 : 128;
-		uint8_t rep = ok->proto == FE_IPPROTO_ICMP ? 0 : 129;
-
-		t->sport = 0;
-		if (type == req) {
-			t->forced_dir = 0;
-		} else if (type == rep) {
-			t->forced_dir = 1;
-			t->dport = (uint16_t)(req << 8 | (ok->dport & 0xff));
-		}
-		k->port[1] = t->dport;
-		/* echo: the requester first, so A pinging B and B pinging A
-		 * are two conversations; other types: sorted
-		 */
-		if (t->forced_dir >= 0)
-			swap = t->forced_dir == 1;
-		else
-			swap = memcmp(t->src, t->dst, 16) > 0;
-		memcpy(k->addr[0], swap ? t->dst : t->src, 16);
-		memcpy(k->addr[1], swap ? t->src : t->dst, 16);
-		return 0;
-	}
-sort:
-	swap = memcmp(t->src, t->dst, 16) > 0 ||
-	       (!memcmp(t->src, t->dst, 16) && t->sport > t->dport);
-	memcpy(k->addr[0], swap ? t->dst : t->src, 16);
-	memcpy(k->addr[1], swap ? t->src : t->dst, 16);
-	k->port[0] = swap ? t->dport : t->sport;
-	k->port[1] = swap ? t->sport : t->dport;
-	return 0;
+	return (uint32_t)fc->s.r->clock - stamp;
 }
 
-static struct fc_entry *fc_lookup(struct flowcache *fc, const struct fc_key *k,
-				  uint64_t h)
+static uint32_t fc_restamp(uint32_t stamp, uint32_t old, uint64_t jump,
+			   uint64_t now)
 {
-	struct fc_entry *e;
+	uint64_t age = (uint64_t)(uint32_t)(old - stamp) + jump;
 
-	for (e = fc->buckets[h & (fc->nbuckets - 1)]; e; e = e->hnext)
-		if (e->hash == h && !memcmp(&e->key, k, sizeof(*k)))
-			return e;
-	return NULL;
+	return (uint32_t)now - (uint32_t)(age > FC_NORM_MS ? FC_NORM_MS : age);
 }
 
-/* Doubles the table when it averages more than one entry per bucket; on
- * allocation failure the old table stays (longer chains, still correct).
- */
-static void fc_maybe_grow(struct flowcache *fc)
+static void fc_renorm(struct flowcache *fc, uint64_t now)
 {
-	size_t n = fc->nbuckets * 2, i;
-	struct fc_entry **b, *e, *next;
+	struct fc_region *r = fc->s.r;
+	uint32_t old = (uint32_t)r->clock;
+	uint64_t jump = now - r->clock;
 
-	if (fc->count <= fc->nbuckets)
+	for (uint32_t i = 0; i < r->nconv; i++) {
+		struct fc_conv *c = fcs_conv(&fc->s, i);
+
+		if (!(c->flags & FC_LIVE))
+			continue;
+		c->active = fc_restamp(c->active, old, jump, now);
+		c->last_export = fc_restamp(c->last_export, old, jump, now);
+		c->end = fc_restamp(c->end, old, jump, now);
+	}
+	r->norm_clock = now;
+}
+
+static uint64_t fc_now(struct flowcache *fc, uint64_t now_ms)
+{
+	struct fc_region *r = fc->s.r;
+
+	if (now_ms > r->clock) {
+		if (now_ms - r->norm_clock >= FC_NORM_MS)
+			fc_renorm(fc, now_ms);
+		r->clock = now_ms;
+	}
+	return r->clock;
+}
+
+static void fc_prefetch(const struct flowcache *fc, uint32_t i)
+{
+	char *c = (char *)fcs_conv(&fc->s, i);
+
+	__builtin_prefetch(c);
+	__builtin_prefetch(c + 64, 1);
+	__builtin_prefetch(c + 128, 1);
+}
+
+/* Expiry takes conversations off the lru head one by one: while c goes,
+ * what its successor's removal will touch (its index slot and act list
+ * neighbours, and the record after it) is fetched. The successor itself
+ * was fetched by the previous call.
+ */
+static void fc_prefetch_after(const struct flowcache *fc,
+			      const struct fc_conv *c)
+{
+	const struct fc_store *s = &fc->s;
+	const struct fc_conv *x;
+
+	if (c->lru.next == FC_NIL)
 		return;
-	b = calloc(n, sizeof(*b));
-	if (!b)
-		return;
-	for (i = 0; i < fc->nbuckets; i++) {
-		for (e = fc->buckets[i]; e; e = next) {
-			next = e->hnext;
-			e->hnext = b[e->hash & (n - 1)];
-			b[e->hash & (n - 1)] = e;
-		}
-	}
-	free(fc->buckets);
-	fc->buckets = b;
-	fc->nbuckets = n;
+	x = fcs_conv(s, c->lru.next);
+	__builtin_prefetch(&s->slots[x->hash & (s->nslots - 1)], 1);
+	if (x->lru.next != FC_NIL)
+		fc_prefetch(fc, x->lru.next);
+	if (x->act.prev != FC_NIL)
+		__builtin_prefetch(&fcs_conv(s, x->act.prev)->act, 1);
+	if (x->act.next != FC_NIL)
+		__builtin_prefetch(&fcs_conv(s, x->act.next)->act, 1);
 }
 
-static void fc_unhash(struct flowcache *fc, struct fc_entry *e)
+static void fc_remove(struct flowcache *fc, uint32_t i)
 {
-	struct fc_entry **pp = &fc->buckets[e->hash & (fc->nbuckets - 1)];
+	struct fc_conv *c = fcs_conv(&fc->s, i);
+	struct fc_region *r = fc->s.r;
 
-	while (*pp != e)
-		pp = &(*pp)->hnext;
-	*pp = e->hnext;
-}
-
-static void fc_remove(struct flowcache *fc, struct fc_entry *e)
-{
-	fc_unhash(fc, e);
-	fe_list_del(&e->lru);
-	fe_list_del(&e->act);
-	fe_list_del(&e->end);
-	fc->count--;
-	fc_entry_free(e);
-}
-
-static bool fc_same_group(const struct fe_path *a, const struct fe_path *b)
-{
-	bool any = (!a->in_if && !a->out_if) || (!b->in_if && !b->out_if);
-
-	return a->in_if == b->in_if || any;
-}
-
-/* Nets one counter (0 packets, 1 octets) of a direction: a negative (X,0)
- * takes back from the positive paths entering by X. Their sum is what
- * entered by X and was not yet exported, which is never negative unless
- * the meters disagree, so after this the negative balances are only such
- * disagreements (carried, clamped at the final export).
- */
-static void fc_dir_net(struct fe_conv_dir *d, int which)
-{
-	int i, j;
-
-	for (i = 0; i < d->npaths; i++) {
-		struct fe_path *n = &d->paths[i];
-		int64_t *nv = which ? &n->octets : &n->packets;
-
-		for (j = 0; j < d->npaths && *nv < 0; j++) {
-			struct fe_path *p = &d->paths[j];
-			int64_t *pv = which ? &p->octets : &p->packets;
-			int64_t m;
-
-			if (j == i || *pv <= 0 || !fc_same_group(n, p))
-				continue;
-			m = -*nv < *pv ? -*nv : *pv;
-			*nv += m;
-			*pv -= m;
-		}
-	}
-}
-
-static void fc_conv_net(struct fe_conv *c)
-{
-	int d;
-
-	for (d = 0; d < 2; d++) {
-		fc_dir_net(&c->dir[d], 0);
-		fc_dir_net(&c->dir[d], 1);
-	}
-}
-
-static bool fc_conv_has_data(const struct fe_conv *c)
-{
-	int d, i;
-
-	for (d = 0; d < 2; d++)
-		for (i = 0; i < c->dir[d].npaths; i++)
-			if (c->dir[d].paths[i].packets > 0 ||
-			    c->dir[d].paths[i].octets > 0)
-				return true;
-	return false;
-}
-
-static uint64_t fc_conv_negative_packets(const struct fe_conv *c)
-{
-	uint64_t neg = 0;
-	int d, i;
-
-	for (d = 0; d < 2; d++)
-		for (i = 0; i < c->dir[d].npaths; i++)
-			if (c->dir[d].paths[i].packets < 0)
-				neg += (uint64_t)-c->dir[d].paths[i].packets;
-	return neg;
+	fe_ilist_del(&r->lru, &LRU(fc), i);
+	fe_ilist_del(&r->act, &ACT(fc), i);
+	if (c->flags & FC_ENDED)
+		fe_ilist_del(&r->ended, &ENDED(fc), i);
+	fcs_remove(&fc->s, i);
 }
 
 /* The last export of a conversation; returns whether it emitted. */
-static bool fc_finish(struct flowcache *fc, struct fc_entry *e, uint8_t reason,
+static bool fc_finish(struct flowcache *fc, uint32_t i, uint8_t reason,
 		      flowcache_emit_fn emit, void *ctx)
 {
-	bool has;
+	struct fc_conv *c = fcs_conv(&fc->s, i);
+	bool has = fcc_net(&fc->s, c);
 
-	fc_conv_net(&e->c);
-	has = fc_conv_has_data(&e->c);
 	if (has) {
 		if (emit)
-			emit(ctx, &e->c, reason);
+			emit(ctx, fcc_view(&fc->s, c, &fc->view), reason);
 		fc->st.exported[reason]++;
 	} else {
 		fc->st.removed_empty++;
 	}
-	fc->st.dedup_clamped_packets += fc_conv_negative_packets(&e->c);
-	fc_remove(fc, e);
+	fc->st.dedup_clamped_packets += fcc_negative_packets(&fc->s, c);
+	fc_remove(fc, i);
 	return has;
 }
 
-static void fc_conv_reset(struct fe_conv *c)
-{
-	int d, i;
-
-	for (d = 0; d < 2; d++) {
-		for (i = 0; i < c->dir[d].npaths; i++) {
-			struct fe_path *p = &c->dir[d].paths[i];
-
-			if (p->packets > 0) {
-				p->total_packets += (uint64_t)p->packets;
-				p->packets = 0;
-			}
-			if (p->octets > 0) {
-				p->total_octets += (uint64_t)p->octets;
-				p->octets = 0;
-			}
-		}
-	}
-}
-
 /* Active timeout: export the deltas and keep the conversation. */
-static bool fc_active_export(struct flowcache *fc, struct fc_entry *e,
-			     uint64_t now, flowcache_emit_fn emit, void *ctx)
+static bool fc_active_export(struct flowcache *fc, uint32_t i, uint64_t now,
+			     flowcache_emit_fn emit, void *ctx)
 {
-	bool has;
+	struct fc_conv *c = fcs_conv(&fc->s, i);
+	bool has = fcc_net(&fc->s, c);
 
-	fc_conv_net(&e->c);
-	has = fc_conv_has_data(&e->c);
 	if (has) {
 		if (emit)
-			emit(ctx, &e->c, FE_END_ACTIVE);
+			emit(ctx, fcc_view(&fc->s, c, &fc->view),
+			     FE_END_ACTIVE);
 		fc->st.exported[FE_END_ACTIVE]++;
-		fc_conv_reset(&e->c);
-		e->c.exported = true;
+		fcc_reset(&fc->s, c);
+		c->flags |= FC_EXPORTED;
 	} else {
 		fc->st.active_skipped++;
 	}
-	e->c.last_export_ms = now;
-	fe_list_move_tail(&fc->act, &e->act);
+	c->last_export = (uint32_t)now;
+	fe_ilist_move_tail(&fc->s.r->act, &ACT(fc), i);
 	return has;
 }
 
@@ -440,316 +290,389 @@ static bool fc_active_export(struct flowcache *fc, struct fc_entry *e,
 static size_t fc_shrink(struct flowcache *fc, size_t max,
 			flowcache_emit_fn emit, void *ctx)
 {
+	struct fc_region *r = fc->s.r;
 	size_t n = 0;
 
-	while (fc->count > max && !fe_list_empty(&fc->lru))
-		n += fc_finish(fc, fc_entry_of(fc->lru.next, lru),
-			       FE_END_RESOURCES, emit, ctx);
+	while (r->count > max && r->lru.head != FC_NIL) {
+		fc_prefetch_after(fc, fcs_conv(&fc->s, r->lru.head));
+		n += fc_finish(fc, r->lru.head, FE_END_RESOURCES, emit, ctx);
+	}
 	return n;
 }
 
-static uint64_t fc_now(struct flowcache *fc, uint64_t now_ms)
-{
-	if (now_ms > fc->clock)
-		fc->clock = now_ms;
-	return fc->clock;
-}
+/* ---- the initiator ---- */
 
-static struct fc_entry *fc_create(struct flowcache *fc, const struct fc_key *k,
-				  uint64_t h, const struct fc_tuple *t,
-				  uint64_t now)
-{
-	struct fc_entry *e = calloc(1, sizeof(*e));
-	struct fe_conv *c;
-	bool flip;
-
-	if (!e)
-		return NULL;
-	e->key = *k;
-	e->hash = h;
-	c = &e->c;
-	c->family = k->family;
-	c->proto = k->proto;
-	c->kflags = k->kflags;
-	c->vlan = k->vlan;
-	c->ovf_if = k->ovf_if;
-	c->ovf_in_if = k->ovf_in_if;
-	c->ovf_dir = k->ovf_dir;
-	/* Side 0 is the source of the first observation, except that an echo
-	 * reply's destination is the requester.
-	 */
-	flip = t->forced_dir == 1;
-	memcpy(c->addr[0], flip ? t->dst : t->src, 16);
-	memcpy(c->addr[1], flip ? t->src : t->dst, 16);
-	if (FE_PROTO_IS_ICMP(k->proto) && !k->kflags) {
-		c->port[0] = 0;
-		c->port[1] = t->dport;
-		c->init_known = t->forced_dir >= 0;
-	} else {
-		c->port[0] = t->sport;
-		c->port[1] = t->dport;
-	}
-	c->last_export_ms = now;
-	c->active_ms = now;
-	fe_list_init(&e->end);
-	fe_list_add_tail(&fc->lru, &e->lru);
-	fe_list_add_tail(&fc->act, &e->act);
-	e->hnext = fc->buckets[h & (fc->nbuckets - 1)];
-	fc->buckets[h & (fc->nbuckets - 1)] = e;
-	fc->count++;
-	fc->st.created++;
-	fc_maybe_grow(fc);
-	return e;
-}
-
-static int fc_obs_dir(const struct fe_conv *c, const struct fc_tuple *t)
-{
-	if (c->kflags & FE_KEY_OVERFLOW)
-		return 0;
-	if (t->forced_dir >= 0)
-		return t->forced_dir;
-	if (!memcmp(t->src, c->addr[0], 16) && t->sport == c->port[0])
-		return 0;
-	return 1;
-}
-
-static void fc_conv_swap(struct fe_conv *c)
-{
-	struct fe_conv_dir d = c->dir[0];
-	uint8_t a[16];
-	uint16_t p = c->port[0];
-
-	memcpy(a, c->addr[0], 16);
-	memcpy(c->addr[0], c->addr[1], 16);
-	memcpy(c->addr[1], a, 16);
-	c->port[0] = c->port[1];
-	c->port[1] = p;
-	c->dir[0] = c->dir[1];
-	c->dir[1] = d;
-}
-
-/* Room for two more paths, so one observation updates all or nothing. */
-static int fc_dir_reserve(struct fe_conv_dir *d)
-{
-	uint16_t cap;
-	struct fe_path *p;
-
-	if (d->npaths + 2 <= d->cap || d->cap >= FE_CONV_MAX_PATHS)
-		return 0;
-	cap = d->cap ? d->cap * 2 : 2;
-	if (cap > FE_CONV_MAX_PATHS)
-		cap = FE_CONV_MAX_PATHS;
-	p = realloc(d->paths, cap * sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	d->paths = p;
-	d->cap = cap;
-	return 0;
-}
-
-static struct fe_path *fc_path_new(struct fe_conv_dir *d, uint32_t in_if,
-				   uint32_t out_if, uint8_t flow_dir)
-{
-	struct fe_path *p = &d->paths[d->npaths++];
-
-	memset(p, 0, sizeof(*p));
-	p->in_if = in_if;
-	p->out_if = out_if;
-	p->flow_dir = flow_dir;
-	return p;
-}
-
-/* Finds or makes path (in_if, out_if). The last slot is kept for the
- * catch-all (0,0) so a direction with too many paths still counts every
- * packet.
+/* Conversations made in this drain: the side that sent the first packet
+ * is the initiator (as if the drain had been sorted by first packet).
  */
-static struct fe_path *fc_path_get(struct flowcache *fc, struct fe_conv_dir *d,
-				   uint32_t in_if, uint32_t out_if,
-				   uint8_t flow_dir)
+static int fc_conv_first(struct flowcache *fc, struct fc_conv *c, int d,
+			 const struct fe_obs *o, const struct fc_tuple *t)
 {
-	int i;
+	struct fc_path *ps[FE_CONV_MAX_PATHS];
+	uint64_t first = UINT64_MAX;
+	int n, s = !!(c->flags & FC_SIDE);
+	bool client0 = c->key.port[s] > c->key.port[!s];
+	bool client = o->key.sport > o->key.dport;
 
-	for (i = 0; i < d->npaths; i++)
-		if (d->paths[i].in_if == in_if && d->paths[i].out_if == out_if)
-			return &d->paths[i];
-	if (d->npaths < FE_CONV_MAX_PATHS - 1)
-		return fc_path_new(d, in_if, out_if, flow_dir);
-	fc->st.path_merged++;
-	for (i = 0; i < d->npaths; i++)
-		if (!d->paths[i].in_if && !d->paths[i].out_if)
-			return &d->paths[i];
-	return fc_path_new(d, 0, 0, flow_dir);
-}
-
-static void fc_path_observe(struct fe_path *p, const struct fe_obs *o)
-{
-	p->packets += (int64_t)o->packets;
-	p->octets += (int64_t)o->octets;
-	if (!p->seen || o->first_ms < p->first_ms)
-		p->first_ms = o->first_ms;
-	if (!p->seen || o->last_ms > p->last_ms)
-		p->last_ms = o->last_ms;
-	if (!p->seen || o->ttl_min < p->ttl_min)
-		p->ttl_min = o->ttl_min;
-	if (!p->seen || o->ttl_max > p->ttl_max)
-		p->ttl_max = o->ttl_max;
-	p->tcp_flags |= o->tcp_flags;
-	p->tos = o->tos;
-	p->flow_label = o->flow_label;
-	p->icmp_type_code = FE_PROTO_IS_ICMP(o->key.proto) ? o->key.dport : 0;
-	p->seen = true;
-}
-
-static void fc_dir_observe(struct fe_conv_dir *d, const struct fe_obs *o)
-{
-	if (!d->seen || o->first_ms < d->first_ms)
-		d->first_ms = o->first_ms;
-	if (!d->seen || o->last_ms > d->last_ms)
-		d->last_ms = o->last_ms;
-	if (!d->seen || o->ttl_min < d->ttl_min)
-		d->ttl_min = o->ttl_min;
-	if (!d->seen || o->ttl_max > d->ttl_max)
-		d->ttl_max = o->ttl_max;
-	d->tcp_flags |= o->tcp_flags;
-	d->tos = o->tos;
-	d->flow_label = o->flow_label;
-	d->icmp_type_code = FE_PROTO_IS_ICMP(o->key.proto) ? o->key.dport : 0;
-	d->seen = true;
+	if (d != 1 || !fc->batch || c->batch != fc->batch ||
+	    (c->flags & (FC_INIT | FC_EXPORTED)) || t->forced_dir >= 0 ||
+	    (c->key.kflags & FE_KEY_OVERFLOW))
+		return d;
+	n = fcc_dir_paths(&fc->s, c, 0, ps);
+	for (int i = 0; i < n; i++)
+		if (ps[i]->seen && ps[i]->first_ms < first)
+			first = ps[i]->first_ms;
+	if (fcc_ms(o->first_ms) < first ||
+	    (fcc_ms(o->first_ms) == first && client && !client0)) {
+		fcc_swap(&fc->s, c);
+		fc->st.reoriented++;
+		return 0;
+	}
+	return d;
 }
 
 /* The initiator is the side that sent a SYN; a conversation first seen
  * from the responder is turned round, unless it was already exported
  * under the other orientation.
  */
-static int fc_conv_syn(struct flowcache *fc, struct fe_conv *c, int d,
+static int fc_conv_syn(struct flowcache *fc, struct fc_conv *c, int d,
 		       const struct fe_obs *o)
 {
-	if (c->proto != 6 || c->kflags || !(o->vflags & FE_VAL_SYN))
+	if (c->key.proto != 6 || c->key.kflags || !(o->vflags & FE_VAL_SYN))
 		return d;
-	if (d == 1 && !c->init_known && !c->exported) {
-		fc_conv_swap(c);
+	if (d == 1 && !(c->flags & (FC_INIT | FC_EXPORTED))) {
+		fcc_swap(&fc->s, c);
 		fc->st.swapped++;
 		d = 0;
 	}
-	c->dir[d].syn = true;
+	c->flags |= d ? FC_SYN1 : FC_SYN0;
 	if (d == 0)
-		c->init_known = true;
+		c->flags |= FC_INIT;
 	return d;
 }
 
-static void fc_conv_check_end(struct flowcache *fc, struct fc_entry *e,
+static void fc_conv_check_end(struct flowcache *fc, struct fc_conv *c,
 			      uint64_t now)
 {
-	struct fe_conv *c = &e->c;
-	uint16_t f0 = c->dir[0].tcp_flags, f1 = c->dir[1].tcp_flags;
+	struct fc_path *p;
+	uint16_t f[2] = { 0, 0 };
 
-	if (c->ended || c->proto != 6 || (c->kflags & FE_KEY_OVERFLOW))
+	if ((c->flags & FC_ENDED) || c->key.proto != 6 ||
+	    (c->key.kflags & FE_KEY_OVERFLOW))
 		return;
-	if (((f0 | f1) & TCP_RST) || ((f0 & f1) & TCP_FIN)) {
-		c->ended = true;
-		c->end_ms = now;
-		fe_list_add_tail(&fc->ended, &e->end);
+	fcs_for_each_path(&fc->s, c, p) f[p->side] |= p->tcp_flags;
+	if (((f[0] | f[1]) & TCP_RST) || ((f[0] & f[1]) & TCP_FIN)) {
+		c->flags |= FC_ENDED;
+		c->end = (uint32_t)now;
+		fe_ilist_add_tail(&fc->s.r->ended, &ENDED(fc),
+				  fcs_index(&fc->s, c));
 	}
+}
+
+/* A new conversation for key k (room reserved), by index: side 0 is the
+ * source of the first observation, except that an echo reply's
+ * destination is the requester.
+ */
+static uint32_t fc_create(struct flowcache *fc, const struct fc_key *k,
+			  uint32_t h, const struct fc_tuple *t, uint64_t now)
+{
+	uint32_t i = fcs_take_conv(&fc->s);
+	struct fc_conv *c = fcs_conv(&fc->s, i);
+	struct fc_region *r = fc->s.r;
+	int init = t->forced_dir == 1 ? !t->side : t->side;
+
+	c->key = *k;
+	c->hash = h;
+	c->flags = FC_LIVE | (init ? FC_SIDE : 0);
+	if (FE_PROTO_IS_ICMP(k->proto) && !k->kflags && t->forced_dir >= 0)
+		c->flags |= FC_INIT;
+	c->batch = fc->batch;
+	c->last_export = c->active = (uint32_t)now;
+	c->path0.next = FC_NIL;
+	fe_ilist_add_tail(&r->lru, &LRU(fc), i);
+	fe_ilist_add_tail(&r->act, &ACT(fc), i);
+	fcs_insert(&fc->s, i);
+	fc->st.created++;
+	return i;
+}
+
+/* The direction of an observation: the key side of its source, relative
+ * to the initiator's.
+ */
+static int fc_obs_dir(const struct fc_conv *c, const struct fc_tuple *t)
+{
+	if (c->key.kflags & FE_KEY_OVERFLOW)
+		return 0;
+	if (t->forced_dir >= 0)
+		return t->forced_dir;
+	return t->side ^ !!(c->flags & FC_SIDE);
+}
+
+void flowcache__batch(struct flowcache *fc)
+{
+	if (!++fc->batch)
+		fc->batch = 1;
+}
+
+/* Where o goes: path (in_if, out_if), and the take-back (in_if, 0) of a
+ * packet the ingress meter of in_if already counted (back).
+ */
+struct fc_where {
+	uint32_t in_if, out_if;
+	bool back;
+};
+
+static struct fc_where fc_where(const struct flowcache *fc,
+				const struct fe_obs *o)
+{
+	const struct fe_flow_key *ok = &o->key;
+	struct fc_where w;
+
+	w.in_if = ok->dir == FE_DIR_INGRESS ? ok->ifindex : ok->in_ifindex;
+	w.out_if = ok->dir == FE_DIR_INGRESS ? 0 : ok->ifindex;
+	w.back = !(ok->flags & FE_KEY_OVERFLOW) &&
+		 fe_dedup_counted_at_ingress(
+			 ok->dir, w.in_if,
+			 flowcache__ingress_metered(fc, w.in_if));
+	return w;
+}
+
+/* The paths of o (room for them reserved): the take-back after the path
+ * o lands on, since the catch-all may be both.
+ */
+static void fc_obs_paths(struct flowcache *fc, struct fc_conv *c, int d,
+			 const struct fe_obs *o, const struct fc_where *w)
+{
+	struct fc_path *back;
+
+	fcc_path_observe(fcc_path_get(&fc->s, c, d, w->in_if, w->out_if,
+				      o->key.dir, &fc->st.path_merged),
+			 o);
+	if (!w->back)
+		return;
+	back = fcc_path_get(&fc->s, c, d, w->in_if, 0, FE_DIR_INGRESS,
+			    &fc->st.path_merged);
+	back->packets -= (int64_t)o->packets;
+	back->octets -= (int64_t)o->octets;
+	fc->st.dedup_packets += o->packets;
+}
+
+/* An observation with its key and hash worked out ahead (ok: valid and
+ * with packets), and the record it is likely to land on.
+ */
+struct fc_ahead {
+	struct fc_key k;
+	struct fc_tuple t;
+	uint32_t h;
+	uint32_t conv;
+	int err; /* of the key: -EINVAL, or 1 for "nothing to add" */
+};
+
+static void fc_ahead_key(struct flowcache *fc, const struct fe_obs *o,
+			 struct fc_ahead *a)
+{
+	a->conv = FC_NIL;
+	a->err = fcc_key(o, &a->k, &a->t);
+	if (!a->err && !o->packets)
+		a->err = 1; /* the kernel's "no data on this CPU" */
+	if (a->err)
+		return;
+	a->h = fcs_hash(&fc->s, &a->k);
+	__builtin_prefetch(&fc->s.slots[a->h & (fc->s.nslots - 1)]);
+}
+
+/* Reads the (prefetched) index slots: the record to prefetch. */
+static void fc_ahead_slot(struct flowcache *fc, struct fc_ahead *a)
+{
+	const struct fc_store *s = &fc->s;
+	uint32_t mask = s->nslots - 1, i;
+
+	if (a->err)
+		return;
+	for (i = a->h & mask; s->slots[i].conv != FC_NIL; i = (i + 1) & mask) {
+		if (s->slots[i].hash == a->h) {
+			a->conv = s->slots[i].conv;
+			break;
+		}
+	}
+	if (a->conv != FC_NIL && a->conv < s->r->nconv)
+		fc_prefetch(fc, a->conv);
+}
+
+/* Reads the (prefetched) record: its lru neighbours to prefetch, which
+ * the move to the lru tail writes.
+ */
+static void fc_ahead_links(struct flowcache *fc, const struct fc_ahead *a)
+{
+	const struct fc_store *s = &fc->s;
+	const struct fc_conv *c;
+
+	if (a->conv == FC_NIL || a->conv >= s->r->nconv)
+		return;
+	c = fcs_conv(s, a->conv);
+	if (c->lru.prev < s->r->nconv)
+		__builtin_prefetch(&fcs_conv(s, c->lru.prev)->lru, 1);
+	if (c->lru.next < s->r->nconv)
+		__builtin_prefetch(&fcs_conv(s, c->lru.next)->lru, 1);
+}
+
+static int fc_add(struct flowcache *fc, const struct fe_obs *o,
+		  const struct fc_ahead *a, uint64_t now,
+		  flowcache_emit_fn emit, void *ctx)
+{
+	struct fc_where w;
+	struct fc_conv *c;
+	uint32_t i, need;
+	int d;
+
+	fc->st.obs++;
+	if (o->key.flags & FE_KEY_OVERFLOW)
+		fc->st.obs_overflow++;
+	if (a->err < 0)
+		fc->st.obs_invalid++;
+	if (a->err)
+		return a->err < 0 ? a->err : 0;
+	w = fc_where(fc, o);
+	/* room first, so that one observation updates all or nothing; the
+	 * region may move when it grows: c is found again by its index
+	 */
+	c = fcs_lookup(&fc->s, &a->k, a->h);
+	if (c) {
+		i = fcs_index(&fc->s, c);
+	} else {
+		fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
+		if (fcs_reserve(&fc->s, 1, w.back))
+			goto nomem;
+		i = fc_create(fc, &a->k, a->h, &a->t, now);
+	}
+	c = fcs_conv(&fc->s, i);
+	d = fc_conv_first(fc, c, fc_obs_dir(c, &a->t), o, &a->t);
+	d = fc_conv_syn(fc, c, d, o);
+	need = fcc_paths_to_make(&fc->s, c, d, w.in_if, w.out_if, w.back);
+	if (need) {
+		if (fcs_reserve(&fc->s, 0, need))
+			goto nomem;
+		c = fcs_conv(&fc->s, i);
+	}
+	fc_obs_paths(fc, c, d, o, &w);
+	c->tos[d] = o->tos;
+	c->flow_label[d] = o->flow_label;
+	c->icmp_tc[d] = FE_PROTO_IS_ICMP(o->key.proto) ? o->key.dport : 0;
+	c->active = (uint32_t)now;
+	fe_ilist_move_tail(&fc->s.r->lru, &LRU(fc), fcs_index(&fc->s, c));
+	fc_conv_check_end(fc, c, now);
+	return 0;
+nomem:
+	fc->st.obs_nomem++;
+	return -ENOMEM;
 }
 
 int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 		   uint64_t now_ms, flowcache_emit_fn emit, void *ctx)
 {
-	const struct fe_flow_key *ok = &o->key;
-	struct fe_conv_dir *cd;
-	struct fe_path *p, *back = NULL;
-	struct fc_entry *e;
-	struct fc_tuple t;
-	struct fc_key k;
-	struct fe_conv *c;
-	uint32_t in_if, out_if;
-	uint64_t now = fc_now(fc, now_ms), h;
-	int d;
+	uint64_t now = fc_now(fc, now_ms);
+	struct fc_ahead a;
 
-	fc->st.obs++;
-	if (ok->flags & FE_KEY_OVERFLOW)
-		fc->st.obs_overflow++;
-	if (fc_key_from_obs(o, &k, &t)) {
-		fc->st.obs_invalid++;
-		return -EINVAL;
+	fc_ahead_key(fc, o, &a);
+	return fc_add(fc, o, &a, now, emit, ctx);
+}
+
+/* How far ahead of the observation being added its successors' index
+ * slots, records and lru neighbours are prefetched: a conversation is a
+ * few cache misses (slot, record, neighbours) that, one observation at a
+ * time, come one after the other; this way several are in flight.
+ */
+#define FC_AHEAD 16 /* ring size, a power of two */
+#define FC_KEY_AHEAD 8
+#define FC_SLOT_AHEAD 4
+#define FC_LINK_AHEAD 2
+
+size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
+			   size_t n, uint64_t now_ms, flowcache_emit_fn emit,
+			   void *ctx)
+{
+	struct fc_ahead a[FC_AHEAD];
+	uint64_t now = fc_now(fc, now_ms);
+	size_t i, lost = 0;
+
+	for (i = 0; i < n && i < FC_KEY_AHEAD; i++)
+		fc_ahead_key(fc, &o[i], &a[i]);
+	for (i = 0; i < n && i < FC_SLOT_AHEAD; i++)
+		fc_ahead_slot(fc, &a[i]);
+	for (i = 0; i < n; i++) {
+		if (i + FC_KEY_AHEAD < n)
+			fc_ahead_key(fc, &o[i + FC_KEY_AHEAD],
+				     &a[(i + FC_KEY_AHEAD) % FC_AHEAD]);
+		if (i + FC_SLOT_AHEAD < n)
+			fc_ahead_slot(fc, &a[(i + FC_SLOT_AHEAD) % FC_AHEAD]);
+		if (i + FC_LINK_AHEAD < n)
+			fc_ahead_links(fc, &a[(i + FC_LINK_AHEAD) % FC_AHEAD]);
+		if (fc_add(fc, &o[i], &a[i % FC_AHEAD], now, emit, ctx) ==
+		    -ENOMEM)
+			lost++;
 	}
-	if (!o->packets)
-		return 0; /* the kernel's "no data on this CPU" */
-	h = fc_hash(fc, &k);
-	e = fc_lookup(fc, &k, h);
-	if (!e) {
-		fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
-		e = fc_create(fc, &k, h, &t, now);
-		if (!e) {
-			fc->st.obs_nomem++;
-			return -ENOMEM;
-		}
-	}
-	c = &e->c;
-	d = fc_conv_syn(fc, c, fc_obs_dir(c, &t), o);
-	cd = &c->dir[d];
-	if (fc_dir_reserve(cd)) {
-		fc->st.obs_nomem++;
-		return -ENOMEM;
-	}
-	if (ok->dir == FE_DIR_INGRESS) {
-		in_if = ok->ifindex;
-		out_if = 0;
-	} else {
-		in_if = ok->in_ifindex;
-		out_if = ok->ifindex;
-	}
-	p = fc_path_get(fc, cd, in_if, out_if, ok->dir);
-	fc_path_observe(p, o);
-	/* The packet was already counted at in_if's ingress meter: take it
-	 * back from there (after p: the catch-all may be both).
-	 */
-	if (!(ok->flags & FE_KEY_OVERFLOW) &&
-	    fe_dedup_counted_at_ingress(
-		    ok->dir, in_if, flowcache__ingress_metered(fc, in_if))) {
-		back = fc_path_get(fc, cd, in_if, 0, FE_DIR_INGRESS);
-		back->packets -= (int64_t)o->packets;
-		back->octets -= (int64_t)o->octets;
-		fc->st.dedup_packets += o->packets;
-	}
-	fc_dir_observe(cd, o);
-	if (!c->start_ms || o->first_ms < c->start_ms)
-		c->start_ms = o->first_ms;
-	if (o->last_ms > c->last_ms)
-		c->last_ms = o->last_ms;
-	c->active_ms = now;
-	fe_list_move_tail(&fc->lru, &e->lru);
-	fc_conv_check_end(fc, e, now);
-	return 0;
+	return lost;
 }
 
 size_t flowcache__expire(struct flowcache *fc, uint64_t now_ms,
 			 flowcache_emit_fn emit, void *ctx)
 {
+	struct fc_region *r;
 	uint64_t now = fc_now(fc, now_ms);
-	struct fc_entry *e;
 	size_t n;
 
 	n = fc_shrink(fc, fc->cfg.max_flows, emit, ctx);
-	while (!fe_list_empty(&fc->ended)) {
-		e = fc_entry_of(fc->ended.next, end);
-		if (e->c.end_ms + fc->cfg.end_grace_ms > now)
+	r = fc->s.r;
+	while (r->ended.head != FC_NIL) {
+		if (fc_age(fc, fcs_conv(&fc->s, r->ended.head)->end) <
+		    fc->cfg.end_grace_ms)
 			break;
-		n += fc_finish(fc, e, FE_END_EOF, emit, ctx);
+		n += fc_finish(fc, r->ended.head, FE_END_EOF, emit, ctx);
 	}
 	/* Idle before active: a conversation due for both ends now. */
-	while (!fe_list_empty(&fc->lru)) {
-		e = fc_entry_of(fc->lru.next, lru);
-		if (e->c.active_ms + fc->cfg.idle_timeout_ms > now)
+	while (r->lru.head != FC_NIL) {
+		struct fc_conv *c = fcs_conv(&fc->s, r->lru.head);
+
+		if (fc_age(fc, c->active) < fc->cfg.idle_timeout_ms)
 			break;
-		n += fc_finish(fc, e, FE_END_IDLE, emit, ctx);
+		fc_prefetch_after(fc, c);
+		n += fc_finish(fc, r->lru.head, FE_END_IDLE, emit, ctx);
 	}
-	while (!fe_list_empty(&fc->act)) {
-		e = fc_entry_of(fc->act.next, act);
-		if (e->c.last_export_ms + fc->cfg.active_timeout_ms > now)
+	while (r->act.head != FC_NIL) {
+		if (fc_age(fc, fcs_conv(&fc->s, r->act.head)->last_export) <
+		    fc->cfg.active_timeout_ms)
 			break;
-		n += fc_active_export(fc, e, now, emit, ctx);
+		n += fc_active_export(fc, r->act.head, now, emit, ctx);
 	}
+	return n;
+}
+
+/* Exports every conversation (reason 4) and empties the cache at once, in
+ * record order: no list or index update per conversation.
+ */
+static size_t fc_flush_all(struct flowcache *fc, flowcache_emit_fn emit,
+			   void *ctx)
+{
+	struct fc_region *r = fc->s.r;
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < r->nconv; i++) {
+		struct fc_conv *c = fcs_conv(&fc->s, i);
+
+		if (!(c->flags & FC_LIVE))
+			continue;
+		n++;
+		if (fcc_net(&fc->s, c)) {
+			if (emit)
+				emit(ctx, fcc_view(&fc->s, c, &fc->view),
+				     FE_END_FORCED);
+			fc->st.exported[FE_END_FORCED]++;
+		} else {
+			fc->st.removed_empty++;
+		}
+		fc->st.dedup_clamped_packets += fcc_negative_packets(&fc->s, c);
+	}
+	fcs_clear(&fc->s);
 	return n;
 }
 
@@ -758,17 +681,19 @@ size_t flowcache__flush(struct flowcache *fc,
 			void *mctx, uint64_t now_ms, flowcache_emit_fn emit,
 			void *ctx)
 {
-	struct fe_list *n, *next;
 	size_t removed = 0;
 
 	fc_now(fc, now_ms);
-	for (n = fc->lru.next; n != &fc->lru; n = next) {
-		struct fc_entry *e = fc_entry_of(n, lru);
+	if (!match)
+		return fc_flush_all(fc, emit, ctx);
+	/* record order: memory in sequence, and nothing moves meanwhile */
+	for (uint32_t i = 0; i < fc->s.r->nconv; i++) {
+		struct fc_conv *c = fcs_conv(&fc->s, i);
 
-		next = n->next;
-		if (match && !match(mctx, &e->c))
+		if (!(c->flags & FC_LIVE) ||
+		    !match(mctx, fcc_view(&fc->s, c, &fc->view)))
 			continue;
-		fc_finish(fc, e, FE_END_FORCED, emit, ctx);
+		fc_finish(fc, i, FE_END_FORCED, emit, ctx);
 		removed++;
 	}
 	return removed;
@@ -778,15 +703,50 @@ void flowcache__foreach(struct flowcache *fc,
 			void (*fn)(void *ctx, const struct fe_conv *c),
 			void *ctx)
 {
-	struct fe_list *n;
+	uint32_t i;
 
-	for (n = fc->lru.next; n != &fc->lru; n = n->next)
-		fn(ctx, &fc_entry_of(n, lru)->c);
+	for (i = fc->s.r->lru.head; i != FC_NIL;) {
+		struct fc_conv *c = fcs_conv(&fc->s, i);
+
+		i = c->lru.next;
+		fn(ctx, fcc_view(&fc->s, c, &fc->view));
+	}
+}
+
+bool flowcache__walk(struct flowcache *fc, uint32_t *cursor, size_t max,
+		     void (*fn)(void *ctx, const struct fe_conv *c), void *ctx)
+{
+	uint32_t i = *cursor;
+	size_t n = 0;
+
+	for (; i < fc->s.r->nconv && n < max; i++) {
+		struct fc_conv *c = fcs_conv(&fc->s, i);
+
+		if (!(c->flags & FC_LIVE))
+			continue;
+		fn(ctx, fcc_view(&fc->s, c, &fc->view));
+		n++;
+	}
+	*cursor = i;
+	return i < fc->s.r->nconv;
+}
+
+uint32_t flowcache__obs_hash(const struct flowcache *fc, const struct fe_obs *o)
+{
+	struct fc_tuple t;
+	struct fc_key k;
+
+	fcc_key(o, &k, &t);
+	return fcs_hash(&fc->s, &k);
 }
 
 void flowcache__stats(const struct flowcache *fc, struct flowcache_stats *st)
 {
+	const struct fc_region *r = fc->s.r;
+
 	*st = fc->st;
-	st->flows = fc->count;
-	st->buckets = fc->nbuckets;
+	st->flows = r->count;
+	st->buckets = fc->s.nslots;
+	st->paths = r->npath - r->npath_free;
+	st->region_bytes = r->size;
 }

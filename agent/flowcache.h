@@ -2,6 +2,26 @@
  * per-link observations into two-way conversations, removes double
  * sightings of forwarded packets and decides when each is exported.
  * Pure logic: no BPF, no sockets, no clock (callers pass now_ms).
+ *
+ * Memory: fixed-size records in one region the cache gets from an
+ * allocator hook (struct flowcache_mem), linked by 32-bit indices: a
+ * conversation is 168 octets with its first path inline, every further
+ * path 64 octets, plus 11 to 21 octets of index (rebuilt, never in the
+ * region). No allocation per flow or per path; the region doubles when
+ * full.
+ *
+ * Persistence (for a cache that outlives the process, issue 10): the
+ * region holds the whole state but the index (header, conversations,
+ * paths, free lists, expiry lists, clock), with no pointer in it. Give
+ * flowcache__new() a hook whose resize places the region in memory that
+ * survives the process (e.g. a pinned BPF_F_MMAPABLE array map, mmap()ed;
+ * it can then refuse to grow, and the cache counts obs_nomem) through
+ * flowcache__new_in(), and after a restart map it again, anywhere, and call
+ * flowcache__adopt(): it checks
+ * the header and rebuilds the index from the records. A record is updated
+ * in place, so a death in the middle of one flowcache__add() can leave
+ * that one observation half applied; exactly-once across a crash needs
+ * the caller to journal the drain it is feeding.
  */
 #ifndef FE_FLOWCACHE_H
 #define FE_FLOWCACHE_H
@@ -23,9 +43,27 @@
  */
 #define FE_CONV_MAX_PATHS 16
 
+/* The longest timeout the cache takes (about 12 days): its clock stamps
+ * are 32-bit (see flowcache.c).
+ */
+#define FLOWCACHE_MAX_TIMEOUT_MS ((1ULL << 30) - 1)
+
+/* Where the region lives. resize returns a region of new_size octets that
+ * holds the first old_size octets of old (old NULL, old_size 0: a new
+ * one), or NULL (old stays valid); release frees it. discard, optional,
+ * tells the owner that a range inside the region holds nothing (its pages
+ * may be dropped). ctx is passed to each.
+ */
+struct flowcache_mem {
+	void *(*resize)(void *ctx, void *old, size_t old_size, size_t new_size);
+	void (*release)(void *ctx, void *region, size_t size);
+	void (*discard)(void *ctx, void *p, size_t len);
+	void *ctx;
+};
+
 struct flowcache_cfg {
-	uint64_t idle_timeout_ms;   /* > 0 */
-	uint64_t active_timeout_ms; /* > 0 */
+	uint64_t idle_timeout_ms;   /* 1..FLOWCACHE_MAX_TIMEOUT_MS */
+	uint64_t active_timeout_ms; /* 1..FLOWCACHE_MAX_TIMEOUT_MS */
 	uint64_t end_grace_ms;	    /* wait after FIN/FIN or RST; may be 0 */
 	size_t max_flows;	    /* > 0 */
 };
@@ -70,7 +108,6 @@ struct fe_path {
 struct fe_conv_dir {
 	struct fe_path *paths;
 	uint16_t npaths;
-	uint16_t cap;
 	uint16_t tcp_flags;
 	uint16_t icmp_type_code; /* of the last observation */
 	uint8_t tos;
@@ -91,10 +128,10 @@ struct fe_conv_dir {
  * conversation) or FE_KEY_OVERFLOW (a per-(ovf_if, ovf_dir, ovf_in_if)
  * pseudo-conversation: no addresses, family 4, proto 0, dir[0] only).
  * init_known: the initiator is known (SYN or echo request), not guessed
- * from which side was seen first.
- * Times: start_ms/last_ms packet times (UNIX ms); the others are the
- * caller's now_ms: last_export_ms (creation until the first export),
- * active_ms (last observation), end_ms (when FIN/FIN or RST was seen).
+ * from which side sent the first packet.
+ * Times: start_ms/last_ms packet times (UNIX ms).
+ * The cache hands out a struct fe_conv as a view of its records, valid
+ * during the callback it is given to.
  */
 struct fe_conv {
 	uint8_t family;
@@ -112,9 +149,6 @@ struct fe_conv {
 	struct fe_conv_dir dir[2];
 	uint64_t start_ms;
 	uint64_t last_ms;
-	uint64_t last_export_ms;
-	uint64_t active_ms;
-	uint64_t end_ms;
 };
 
 static inline uint64_t fe_pos(int64_t v)
@@ -138,9 +172,24 @@ struct flowcache;
 typedef void (*flowcache_emit_fn)(void *ctx, const struct fe_conv *c,
 				  uint8_t end_reason);
 
-/* NULL with errno EINVAL (bad cfg) or ENOMEM. */
+/* A cache whose region comes from mem (NULL: anonymous mmap()). NULL with
+ * errno EINVAL (bad cfg) or ENOMEM.
+ */
+struct flowcache *flowcache__new_in(const struct flowcache_cfg *cfg,
+				    const struct flowcache_mem *mem);
+/* flowcache__new_in(cfg, NULL). */
 struct flowcache *flowcache__new(const struct flowcache_cfg *cfg);
-/* Frees without emitting: flush first to export. */
+/* A cache over region (size octets, at any address) that holds the
+ * records of a cache flowcache__new_in() made, e.g. in another process;
+ * mem must be able to resize and release it. Rebuilds the index. NULL
+ * with errno EINVAL (bad cfg, or region is not such a cache) or ENOMEM.
+ */
+struct flowcache *flowcache__adopt(const struct flowcache_cfg *cfg,
+				   const struct flowcache_mem *mem,
+				   void *region, size_t size);
+/* The region and its size (it moves when it grows). */
+void *flowcache__region(const struct flowcache *fc, size_t *size);
+/* Frees without emitting (flush first to export), the region included. */
 void flowcache__free(struct flowcache *fc);
 /* New timeouts apply to existing conversations; a lower max_flows evicts
  * (reason 5) at the next expire or add. 0 or -EINVAL.
@@ -153,13 +202,30 @@ int flowcache__set_ingress_metered(struct flowcache *fc, uint32_t ifindex,
 				   bool on);
 bool flowcache__ingress_metered(const struct flowcache *fc, uint32_t ifindex);
 
+/* The observations added from now until the next call come from one drain
+ * of the kernel maps, in no particular order: a conversation they create
+ * takes as its initiator the side that sent the first packet (the earlier
+ * first_ms; on a tie, the side sending from a higher port to a lower one)
+ * until it is exported or its initiator is known. Without this call, or
+ * across drains, the side seen first is the initiator.
+ */
+void flowcache__batch(struct flowcache *fc);
+
 /* Adds one observation (deltas since the previous drain). Evicts the least
  * recently active conversation (reason 5) when the cache is full. now_ms
  * should not go backwards (it is clamped to the latest seen). 0, -EINVAL
- * (bad family) or -ENOMEM (the observation is lost and counted).
+ * (bad family) or -ENOMEM (the region could not grow: the observation is
+ * lost and counted).
  */
 int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 		   uint64_t now_ms, flowcache_emit_fn emit, void *ctx);
+/* flowcache__add() of o[0..n) in that order, faster: the index slots and
+ * records of the next ones are prefetched while one is added. Returns how
+ * many were lost for want of memory (-ENOMEM).
+ */
+size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
+			   size_t n, uint64_t now_ms, flowcache_emit_fn emit,
+			   void *ctx);
 /* Emits every conversation due at now_ms: end of flow (3), idle (1),
  * active (2), and resources (5) when over max_flows. Returns how many
  * emits it made.
@@ -175,17 +241,30 @@ size_t flowcache__flush(struct flowcache *fc,
 			bool (*match)(void *mctx, const struct fe_conv *c),
 			void *mctx, uint64_t now_ms, flowcache_emit_fn emit,
 			void *ctx);
-/* Calls fn for every conversation, least recently active first (for
- * flowctl dump: deltas are live, an (X,0) path may be transiently
- * negative). fn must not call into the cache.
+/* Calls fn for every conversation, least recently active first (deltas
+ * are live: an (X,0) path may be transiently negative). fn must not call
+ * into the cache.
  */
 void flowcache__foreach(struct flowcache *fc,
 			void (*fn)(void *ctx, const struct fe_conv *c),
 			void *ctx);
+/* A walk in record order that survives changes of the cache between its
+ * steps (for a flowctl dump streamed between ticks): every conversation
+ * that lives for the whole walk is visited exactly once, one that comes
+ * or goes meanwhile at most once. Start with *cursor 0; each call visits
+ * at most max conversations and returns false when the walk is over.
+ */
+bool flowcache__walk(struct flowcache *fc, uint32_t *cursor, size_t max,
+		     void (*fn)(void *ctx, const struct fe_conv *c), void *ctx);
+/* The 32-bit hash the index files o's conversation under (for tests that
+ * make chosen keys collide).
+ */
+uint32_t flowcache__obs_hash(const struct flowcache *fc,
+			     const struct fe_obs *o);
 
 struct flowcache_stats {
 	uint64_t flows;	  /* conversations in the cache now */
-	uint64_t buckets; /* hash table size */
+	uint64_t buckets; /* index slots (at most 3/4 used) */
 	uint64_t created;
 	uint64_t exported[FE_END_MAX]; /* emits by flowEndReason (1..5) */
 	uint64_t removed_empty;	 /* expired with nothing to export: no emit */
@@ -195,9 +274,12 @@ struct flowcache_stats {
 	uint64_t obs_invalid;	/* bad family: ignored */
 	uint64_t obs_nomem;	/* no memory for the conversation/path */
 	uint64_t swapped;	/* initiator corrected by a later SYN */
+	uint64_t reoriented;	/* initiator: the first packet, same drain */
 	uint64_t dedup_packets; /* packets seen at both meters, counted once */
 	uint64_t dedup_clamped_packets; /* negative residuals at final export */
 	uint64_t path_merged; /* observations put in the catch-all path */
+	uint64_t paths;	      /* path records beyond the inline ones now */
+	uint64_t region_bytes;
 };
 
 void flowcache__stats(const struct flowcache *fc, struct flowcache_stats *st);

@@ -2,6 +2,7 @@
  * encoding from struct fe_record, IPFIX's wire format, and the MTU-bounded
  * message writer (of IPFIX or NetFlow v9 messages: struct ipfix_wire).
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,8 +161,30 @@ void ipfix_record_reverse(struct fe_record *out, const struct fe_record *in)
 
 static void put_uint(uint8_t *p, uint16_t len, uint64_t v)
 {
+	uint16_t v16;
+	uint32_t v32;
 	int i;
 
+	/* the usual sizes in one store: this runs for every field of every
+	 * record, and the byte loop was most of ipfix_encode_field's time
+	 */
+	switch (len) {
+	case 1:
+		p[0] = (uint8_t)v;
+		return;
+	case 2:
+		v16 = htobe16((uint16_t)v);
+		memcpy(p, &v16, 2);
+		return;
+	case 4:
+		v32 = htobe32((uint32_t)v);
+		memcpy(p, &v32, 4);
+		return;
+	case 8:
+		v = htobe64(v);
+		memcpy(p, &v, 8);
+		return;
+	}
 	/* reduced-size encoding keeps the low-order octets (RFC 7011 6.2) */
 	for (i = len - 1; i >= 0; i--) {
 		p[i] = (uint8_t)v;

@@ -14,13 +14,12 @@
 #include "meter.h"
 #include "statsfmt.h"
 
-/* Asks the agent; returns -ENOENT when no agent serves our pin path. */
+/* Asks the agent, its reply's body to stdout; returns -ENOENT when no
+ * agent serves our pin path.
+ */
 static int ask_agent(const struct ctl_ctx *ctx, const char *req)
 {
-	char line[1024];
-
-	snprintf(line, sizeof(line), "%s", req);
-	return ctlsock_request(ctx->control_socket, line, stdout);
+	return ctlsock_request(ctx->control_socket, req, ctlsock_print, stdout);
 }
 
 static struct meter *open_meter(const struct ctl_ctx *ctx, const char *cmd)
@@ -44,23 +43,55 @@ struct map_rows {
 	int64_t off; /* CLOCK_MONOTONIC -> UNIX, ns */
 };
 
-static int map_rows_add(void *ctx, const struct fe_flow_key *k,
-			const struct fe_flow_val *v)
+static struct dump_row *map_rows_new(struct map_rows *c)
 {
-	struct map_rows *c = ctx;
-
-	if (c->f && !fe_filter_empty(c->f) && !fe_filter_match_key(c->f, k))
-		return 0;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 1024;
 		struct dump_row *r = realloc(c->rows, cap * sizeof(*r));
 
 		if (!r)
-			return -ENOMEM;
+			return NULL;
 		c->rows = r;
 		c->cap = cap;
 	}
-	dump_row_from_key(&c->rows[c->n++], k, v, c->off);
+	return &c->rows[c->n++];
+}
+
+static int map_rows_add(void *ctx, const struct fe_flow_key *k,
+			const struct fe_flow_val *v)
+{
+	struct map_rows *c = ctx;
+	struct dump_row *r;
+
+	if (c->f && !fe_filter_empty(c->f) && !fe_filter_match_key(c->f, k))
+		return 0;
+	r = map_rows_new(c);
+	if (!r)
+		return -ENOMEM;
+	dump_row_from_key(r, k, v, c->off);
+	return 0;
+}
+
+/* A frame of the agent's rows (whole struct dump_row each). */
+static int agent_rows_add(void *ctx, const void *data, size_t len)
+{
+	struct map_rows *c = ctx;
+	const struct dump_row *in = data;
+
+	if (len % sizeof(*in)) {
+		fprintf(stderr,
+			"flowctl dump: a frame of %zu octets is not "
+			"whole rows\n",
+			len);
+		return -EPROTO;
+	}
+	for (size_t i = 0; i < len / sizeof(*in); i++) {
+		struct dump_row *r = map_rows_new(c);
+
+		if (!r)
+			return -ENOMEM;
+		*r = in[i];
+	}
 	return 0;
 }
 
@@ -119,10 +150,35 @@ static int dump_from_maps(const struct ctl_ctx *ctx, const struct dump_args *a,
 	return 0;
 }
 
+/* The rows of the agent's cache, streamed (sorted and printed here, so
+ * the agent neither holds them nor looks up interface names).
+ */
+static int dump_from_agent(const struct ctl_ctx *ctx, const struct dump_args *a,
+			   const char *words)
+{
+	struct map_rows c = { 0 };
+	char req[1024];
+	int r;
+
+	snprintf(req, sizeof(req), "rows %s %zu%s%s", ctx->pin_path,
+		 sizeof(struct dump_row), a->by_ifindex ? " by_ifindex" : "",
+		 words);
+	r = ctlsock_request(ctx->control_socket, req, agent_rows_add, &c);
+	if (r == -ENOMEM)
+		fprintf(stderr, "flowctl dump: out of memory for %zu rows\n",
+			c.n);
+	if (!r) {
+		dump_sort(c.rows, c.n);
+		dump_print(stdout, c.rows, c.n, a->by_ifindex, a->json);
+	}
+	free(c.rows);
+	return r;
+}
+
 static int dump_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const struct opt_cmd *c = &dump_command.opts;
-	char err[256], req[1024], words[512];
+	char err[256], words[512];
 	struct dump_args a;
 	struct fe_filter f;
 	int i, r;
@@ -133,10 +189,7 @@ static int dump_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	if (r)
 		return opts_exit_code(r);
 	fe_filter_format(&f, words, sizeof(words));
-	snprintf(req, sizeof(req), "dump %s%s%s%s", ctx->pin_path,
-		 a.by_ifindex ? " by_ifindex" : "", a.json ? " json" : "",
-		 words);
-	r = ask_agent(ctx, req);
+	r = dump_from_agent(ctx, &a, words);
 	if (r != -ENOENT)
 		return r ? 1 : 0;
 	return dump_from_maps(ctx, &a, &f);
@@ -149,8 +202,12 @@ CTL_COMMAND(dump, true, .args = "[FILTER]",
 		   "observation directions (a forwarded packet metered at "
 		   "ingress and egress counts once; these rows show "
 		   "ifindex 0 and dir \"all\"). With flowagent running, "
-		   "rows come from its flow cache (whole flow lifetimes); "
-		   "else from the kernel maps (since the last drain).",
+		   "rows come from its flow cache (whole flow lifetimes) "
+		   "after its next poll, streamed; a reply cut off (the "
+		   "agent stopped, or dropped this client for taking none "
+		   "of it for 5 s) is an error (exit 1). Without an agent, "
+		   "rows come from the kernel maps (since the last drain). "
+		   "Rows are sorted by bytes.",
 	    .notes = FILTER_WORDS);
 
 static bool match_key(void *ctx, const struct fe_flow_key *k)

@@ -1,0 +1,248 @@
+/* flowcache_int.h - the flow cache's records and the store that holds them
+ * (flowcache_store.c): one relocatable region of fixed-size records linked
+ * by 32-bit indices, and the hash index over it. Private to flowcache.c
+ * and flowcache_store.c.
+ *
+ * The region:
+ *   [fc_region header][conv 0][conv 1]... -> free <- ...[path 1][path 0]
+ * Conversation records grow from the front, path records from the back,
+ * so both share whatever room there is. Path k sits at
+ * region + size - (k + 1) * sizeof(struct fc_path): growing the region
+ * moves the path area to the new end and its indices stay valid. Nothing
+ * in the region is a pointer.
+ *
+ * The index: open addressing with linear probing over {hash, record}
+ * slots, at most 3/4 full. A lookup reads one slot run and only the record
+ * whose 32-bit hash matches; growing it needs no record (the position is
+ * the hash's low bits).
+ */
+#ifndef FE_FLOWCACHE_INT_H
+#define FE_FLOWCACHE_INT_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "flowcache.h"
+#include "list.h"
+
+#define FC_MAGIC 0x66636331u /* "fcc1" */
+#define FC_VERSION 1
+#define FC_NIL FE_INIL
+
+/* One path of one direction (struct fe_path, packed to 64 octets). Times
+ * are UNIX ms in 48 bits (to the year 10889); next chains the paths of a
+ * conversation in creation order (FC_NIL ends), side says the direction
+ * (0 initiator -> responder).
+ */
+struct fc_path {
+	int64_t packets, octets;
+	uint64_t total_packets, total_octets;
+	uint64_t first_ms : 48, tcp_flags : 16;
+	uint64_t last_ms : 48, tos : 8, ttl_min : 8;
+	uint32_t in_if, out_if;
+	uint32_t flow_label : 20, ttl_max : 8, flow_dir : 1, seen : 1, side : 1,
+		unused : 1;
+	uint32_t next;
+};
+_Static_assert(sizeof(struct fc_path) == 64, "fc_path is 64 octets");
+
+/* The hash key: the conversation with its two sides in canonical order
+ * (the lower {addr, port} first; for ICMP the requester of an echo first,
+ * other types sorted, ports {0, type/code with replies folded onto
+ * requests}). An overflow pseudo-conversation keeps ovf_if and ovf_in_if
+ * in addr[0]. No holes: hashed and compared as bytes.
+ */
+struct fc_key {
+	uint8_t addr[2][16];
+	uint16_t port[2];
+	uint16_t vlan;
+	uint8_t family;
+	uint8_t proto;
+	uint8_t kflags;
+	uint8_t ovf_dir;
+};
+_Static_assert(sizeof(struct fc_key) == 42, "fc_key must have no holes");
+
+/* fc_conv.flags */
+#define FC_LIVE 0x01	 /* in use (a free record has flags 0) */
+#define FC_SIDE 0x02	 /* the initiator is key.addr[1] (else addr[0]) */
+#define FC_INIT 0x04	 /* initiator known (SYN or echo request) */
+#define FC_EXPORTED 0x08 /* exported at least once (active timeout) */
+#define FC_ENDED 0x10	 /* FIN both ways or RST: in the ended list */
+#define FC_SYN0 0x20	 /* a SYN from direction 0's source */
+#define FC_SYN1 0x40
+
+/* A conversation: its key, its per-direction "of the last observation"
+ * values (indexed by direction, 0 = initiator -> responder), the cache
+ * clock stamps (low 32 bits of now_ms: every live stamp is within 2^31 ms
+ * of the clock, see flowcache.c), its links and its first path inline.
+ * Invariants: a live record has one index slot, is in the lru list
+ * (ordered by active) and the act list (ordered by last_export), and in
+ * the ended list (ordered by end) iff FC_ENDED; npaths[0] + npaths[1]
+ * paths hang off path0 (path0 unused when 0).
+ */
+struct fc_conv {
+	struct fc_key key;
+	uint8_t flags;
+	uint8_t batch; /* the drain that made it (flowcache__batch) */
+	uint8_t npaths[2];
+	uint8_t tos[2];
+	uint16_t icmp_tc[2];
+	uint32_t flow_label[2];
+	uint32_t active, last_export, end;
+	uint32_t spare;
+	uint32_t hash; /* low 32 bits of the key's siphash */
+	struct fe_ilink lru, act, ended;
+	struct fc_path path0;
+};
+_Static_assert(sizeof(struct fc_conv) == 168, "fc_conv is 168 octets");
+
+/* The region's header: everything but the index, so a region taken over
+ * by another process (flowcache__adopt) is the whole cache.
+ */
+struct fc_region {
+	uint32_t magic, version;
+	uint32_t conv_size, path_size;
+	uint64_t size;	       /* of the region, octets */
+	uint32_t nconv, npath; /* records ever handed out (bump) */
+	uint32_t conv_free;    /* free list, chained by lru.next */
+	uint32_t path_free;    /* free list, chained by next */
+	uint32_t nconv_free, npath_free;
+	uint32_t count; /* live conversations */
+	uint32_t pad;
+	struct fe_ilist lru, act, ended;
+	uint64_t clock;	     /* latest now_ms */
+	uint64_t norm_clock; /* clock at the last stamp renormalisation */
+};
+
+#define FC_HDR_SIZE 128
+_Static_assert(sizeof(struct fc_region) <= FC_HDR_SIZE, "header fits");
+
+/* An index slot: FC_NIL conv when empty. */
+struct fc_slot {
+	uint32_t hash, conv;
+};
+
+/* The store: the region (through the allocator hook) and the index. */
+struct fc_store {
+	struct fc_region *r;
+	struct flowcache_mem mem;
+	struct fc_slot *slots;
+	uint32_t nslots; /* power of two */
+	uint64_t sipkey[2];
+};
+
+static inline struct fc_conv *fcs_conv(const struct fc_store *s, uint32_t i)
+{
+	return (struct fc_conv *)((char *)s->r + FC_HDR_SIZE +
+				  (size_t)i * sizeof(struct fc_conv));
+}
+
+static inline struct fc_path *fcs_path(const struct fc_store *s, uint32_t k)
+{
+	return (struct fc_path *)((char *)s->r + s->r->size -
+				  ((size_t)k + 1) * sizeof(struct fc_path));
+}
+
+static inline uint32_t fcs_index(const struct fc_store *s,
+				 const struct fc_conv *c)
+{
+	return (uint32_t)(((const char *)c - (const char *)s->r - FC_HDR_SIZE) /
+			  sizeof(struct fc_conv));
+}
+
+/* The array the conversation lists link through (member: lru, act, ended). */
+#define FCS_LINKS(s, member)                                       \
+	((struct fe_iarray){ .base = (char *)(s)->r + FC_HDR_SIZE, \
+			     .stride = sizeof(struct fc_conv),     \
+			     .off = offsetof(struct fc_conv, member) })
+
+/* The paths of a conversation: one chain, path0 first. */
+static inline struct fc_path *fcs_first(struct fc_conv *c)
+{
+	return c->npaths[0] + c->npaths[1] ? &c->path0 : NULL;
+}
+
+static inline struct fc_path *fcs_next(const struct fc_store *s,
+				       const struct fc_path *p)
+{
+	return p->next == FC_NIL ? NULL : fcs_path(s, p->next);
+}
+
+#define fcs_for_each_path(s, c, p) for (p = fcs_first(c); p; p = fcs_next(s, p))
+
+/* A new empty region from mem (NULL: the default, mmap). 0 or -ENOMEM. */
+int fcs_init(struct fc_store *s, const struct flowcache_mem *mem);
+/* Takes over region (size octets) that holds a cache, rebuilding the
+ * index. 0, -EINVAL (not a cache of this layout) or -ENOMEM.
+ */
+int fcs_adopt(struct fc_store *s, const struct flowcache_mem *mem, void *region,
+	      size_t size);
+void fcs_free(struct fc_store *s);
+/* Forgets every record at once (their memory may be dropped). */
+void fcs_clear(struct fc_store *s);
+uint32_t fcs_hash(const struct fc_store *s, const struct fc_key *k);
+/* Ensures that nconv conversations and npath paths can be taken without
+ * failing (growing the region). 0 or -ENOMEM.
+ */
+int fcs_reserve(struct fc_store *s, uint32_t nconv, uint32_t npath);
+/* Take after fcs_reserve(); the record is zeroed (flags 0). */
+uint32_t fcs_take_conv(struct fc_store *s);
+uint32_t fcs_take_path(struct fc_store *s);
+void fcs_put_path(struct fc_store *s, uint32_t k);
+/* Index: lookup, insert a record whose key and hash are set, remove
+ * (the record goes back to the free list).
+ */
+struct fc_conv *fcs_lookup(const struct fc_store *s, const struct fc_key *k,
+			   uint32_t hash);
+void fcs_insert(struct fc_store *s, uint32_t i);
+void fcs_remove(struct fc_store *s, uint32_t i);
+
+/* ---- flowcache_conv.c: one conversation's contents ---- */
+
+/* An observation's tuple in packet order: side is the key side its source
+ * is on; forced_dir, for an ICMP echo, the direction (0: request).
+ */
+struct fc_tuple {
+	int side;
+	int forced_dir; /* -1: decided by addresses */
+};
+
+/* The key of o's conversation. 0 or -EINVAL (bad family). */
+int fcc_key(const struct fe_obs *o, struct fc_key *k, struct fc_tuple *t);
+/* A packet time as stored (48 bits). */
+uint64_t fcc_ms(uint64_t ms);
+/* The paths of direction d in creation order; returns how many. */
+int fcc_dir_paths(const struct fc_store *s, struct fc_conv *c, int d,
+		  struct fc_path **out);
+/* Finds or makes path (in_if, out_if) of direction d (room reserved, see
+ * fcc_paths_to_make()); past FE_CONV_MAX_PATHS - 1 paths the catch-all
+ * (0,0), and *merged counts it.
+ */
+struct fc_path *fcc_path_get(struct fc_store *s, struct fc_conv *c, int d,
+			     uint32_t in_if, uint32_t out_if, uint8_t flow_dir,
+			     uint64_t *merged);
+/* How many path records fcc_path_get() of (in_if, out_if), then of the
+ * take-back (in_if, 0) when back, would take in direction d (0..2).
+ */
+int fcc_paths_to_make(const struct fc_store *s, struct fc_conv *c, int d,
+		      uint32_t in_if, uint32_t out_if, bool back);
+void fcc_path_observe(struct fc_path *p, const struct fe_obs *o);
+/* Nets the take-backs of both directions; whether anything is left to
+ * export.
+ */
+bool fcc_net(const struct fc_store *s, struct fc_conv *c);
+uint64_t fcc_negative_packets(const struct fc_store *s, struct fc_conv *c);
+/* After an export: positive deltas go to the totals. */
+void fcc_reset(const struct fc_store *s, struct fc_conv *c);
+/* Turns the conversation round: the responder becomes the initiator. */
+void fcc_swap(const struct fc_store *s, struct fc_conv *c);
+
+/* Room for the view of one conversation. */
+struct fcc_view {
+	struct fe_conv conv;
+	struct fe_path path[2][FE_CONV_MAX_PATHS];
+};
+const struct fe_conv *fcc_view(const struct fc_store *s, struct fc_conv *c,
+			       struct fcc_view *buf);
+
+#endif
