@@ -25,13 +25,16 @@
 #include "list.h"
 
 #define FC_MAGIC 0x66636331u /* "fcc1" */
-#define FC_VERSION 1
+#define FC_VERSION 2
 #define FC_NIL FE_INIL
 
 /* One path of one direction (struct fe_path, packed to 64 octets). Times
  * are UNIX ms in 48 bits (to the year 10889); next chains the paths of a
  * conversation in creation order (FC_NIL ends), side says the direction
- * (0 initiator -> responder).
+ * (0 initiator -> responder). A drop record (drop set) is no path of its
+ * own: it holds the packets the egress meter of out_if counted on path
+ * (in_if, out_if) and the stack then dropped (packets/octets: since the
+ * last export, totals: exported), and only that; it is never seen.
  */
 struct fc_path {
 	int64_t packets, octets;
@@ -40,7 +43,7 @@ struct fc_path {
 	uint64_t last_ms : 48, tos : 8, ttl_min : 8;
 	uint32_t in_if, out_if;
 	uint32_t flow_label : 20, ttl_max : 8, flow_dir : 1, seen : 1, side : 1,
-		unused : 1;
+		drop : 1;
 	uint32_t next;
 };
 _Static_assert(sizeof(struct fc_path) == 64, "fc_path is 64 octets");
@@ -62,6 +65,26 @@ struct fc_key {
 };
 _Static_assert(sizeof(struct fc_key) == 42, "fc_key must have no holes");
 
+/* A conversation's translation by the router's NAT, learnt from an
+ * FE_KIND_NAT entry: a record of the path area (64 octets, like a path;
+ * fc_conv.nat is its index + 1). akey is the conversation's key as the
+ * packets carry it on the translated side (the alias index files the
+ * conversation under it too), akey.addr[i] and port[i] the translation of
+ * key.addr[i ^ flip] and key.port[i ^ flip].
+ */
+struct fc_nat {
+	struct fc_key akey;
+	uint8_t flip;
+	uint8_t pad;
+	uint32_t hash; /* of akey */
+	uint8_t pad2[12];
+	uint32_t next; /* where fc_path keeps it: the free list's link */
+};
+_Static_assert(sizeof(struct fc_nat) == sizeof(struct fc_path),
+	       "fc_nat is a path record");
+_Static_assert(offsetof(struct fc_nat, next) == offsetof(struct fc_path, next),
+	       "fc_nat keeps the free list's link where fc_path does");
+
 /* fc_conv.flags */
 #define FC_LIVE 0x01	 /* in use (a free record has flags 0) */
 #define FC_SIDE 0x02	 /* the initiator is key.addr[1] (else addr[0]) */
@@ -78,7 +101,7 @@ _Static_assert(sizeof(struct fc_key) == 42, "fc_key must have no holes");
  * Invariants: a live record has one index slot, is in the lru list
  * (ordered by active) and the act list (ordered by last_export), and in
  * the ended list (ordered by end) iff FC_ENDED; npaths[0] + npaths[1]
- * paths hang off path0 (path0 unused when 0).
+ * paths (drop records included) hang off path0 (path0 unused when 0).
  */
 struct fc_conv {
 	struct fc_key key;
@@ -89,7 +112,7 @@ struct fc_conv {
 	uint16_t icmp_tc[2];
 	uint32_t flow_label[2];
 	uint32_t active, last_export, end;
-	uint32_t spare;
+	uint32_t nat; /* index + 1 of its struct fc_nat, 0: not translated */
 	uint32_t hash; /* low 32 bits of the key's siphash */
 	struct fe_ilink lru, act, ended;
 	struct fc_path path0;

@@ -93,13 +93,35 @@
 #define FE_KEY_FRAG 0x02  /* non-first fragment: no ports */
 #define FE_KEY_TRUNC 0x04 /* L4 header truncated/absent: no ports */
 
+/* fe_flow_key.kind (4 bits): what an entry of a flows or overflow map is.
+ * - FE_KIND_PKT: packets a meter counted (every field as described at
+ *   struct fe_flow_key).
+ * - FE_KIND_DROP: packets an egress meter counted that the stack then freed
+ *   without transmitting them (a qdisc drop, or a drop by the device's
+ *   transmit path), written by fe_kfree_skb: the key of the egress entry
+ *   that counted them (an overflow key when they went to the overflow
+ *   entry), the value their packets, octets and first/last_ns, the rest 0.
+ * - FE_KIND_NAT: a connection the kernel translates (conntrack), noted by
+ *   the egress meter when it creates an entry for one of its packets:
+ *   family, proto, src, dst, sport and dport are the connection's original
+ *   direction (its first packet as it entered the router; ICMP echo: sport
+ *   the identifier, dport the request's type << 8 | code), every other
+ *   field 0; the value is a struct fe_nat_val. One per connection and
+ *   generation, whatever the number of its entries.
+ */
+#define FE_KIND_PKT 0
+#define FE_KIND_DROP 1
+#define FE_KIND_NAT 2
+
 /* fe_flow_val.vflags */
 #define FE_VAL_SYN 0x01 /* a TCP SYN without ACK was seen (initiator hint) */
 
 /* Flow key. Addresses in network byte order; IPv4 in the first 4 bytes of
  * src/dst with the rest zero. Ports in host byte order. For ICMP/ICMPv6,
- * sport is 0 and dport is type << 8 | code. vlan is the outermost VLAN id
- * (0: untagged). in_ifindex: at egress, the ifindex the packet entered the
+ * dport is type << 8 | code and sport the identifier of an echo request or
+ * reply (8/0, 128/129; conntrack keys echoes by it too), else 0. vlan is
+ * the outermost VLAN id (0: untagged), kind says what the entry counts
+ * (FE_KIND_*). in_ifindex: at egress, the ifindex the packet entered the
  * host by (0: locally originated); at ingress, equal to ifindex.
  * dir, family and flags share one byte so that the key is 48 bytes, a
  * multiple of 8: the kernel rounds a hash key up to one, and every byte
@@ -115,7 +137,8 @@ struct fe_flow_key {
 	__u8 proto;
 	__u16 sport;
 	__u16 dport;
-	__u16 vlan;
+	__u16 vlan : 12;
+	__u16 kind : 4; /* FE_KIND_* */
 	__u8 src[16];
 	__u8 dst[16];
 };
@@ -157,6 +180,22 @@ struct fe_flow_val {
 	__u32 pad2;
 };
 
+/* The value of an FE_KIND_NAT entry (the size of struct fe_flow_val, in
+ * the same maps): the original direction's tuple after translation, as its
+ * packets leave the router (masquerade: the router's address and port;
+ * DNAT: the inside server's), in the key's conventions. The reply
+ * direction's packets carry it reversed before the router translates them
+ * back. first_ns: when a meter noted it in this generation.
+ */
+struct fe_nat_val {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;
+	__u16 dport;
+	__u32 pad;
+	__u64 first_ns;
+};
+
 /* Indexes of the meters' counters (cumulative, never reset by the
  * programs) in struct fe_stats.
  */
@@ -175,6 +214,18 @@ enum fe_stat {
 	 * overflow_lost
 	 */
 	FE_STAT_OCTETS,
+	/* FE_KIND_NAT entries written (a translated connection, once per
+	 * generation), and those the flows map had no room for
+	 */
+	FE_STAT_NAT,
+	FE_STAT_NAT_LOST,
+	/* packets (and their octets) an egress meter counted and the stack
+	 * freed untransmitted (FE_KIND_DROP entries), and such packets no
+	 * map had room for (they stay counted as transmitted)
+	 */
+	FE_STAT_DROPPED,
+	FE_STAT_DROPPED_OCTETS,
+	FE_STAT_DROP_LOST,
 	FE_STAT_MAX
 };
 
@@ -185,10 +236,12 @@ struct fe_stats {
 	__u64 n[FE_STAT_MAX];
 };
 
-#define FE_STAT_NAMES                                                         \
-	{                                                                     \
-		"packets", "non_ip", "malformed", "fragments", "overflow",    \
-			"overflow_lost", "ipv4", "ipv6", "gso_skbs", "octets" \
+#define FE_STAT_NAMES                                                      \
+	{                                                                  \
+		"packets", "non_ip", "malformed", "fragments", "overflow", \
+			"overflow_lost", "ipv4", "ipv6", "gso_skbs", "octets", \
+			"nat_records", "nat_lost", "dropped",              \
+			"dropped_octets", "dropped_lost"                   \
 	}
 
 /* Pin names under the pin directory (default /sys/fs/bpf/flowexp). */
@@ -202,5 +255,10 @@ struct fe_stats {
 #define FE_PIN_PROG_TC_EGRESS "prog_tc_egress"
 #define FE_PIN_PROG_TC_INGRESS "prog_tc_ingress"
 #define FE_PIN_PROG_XDP "prog_xdp"
+#define FE_PIN_PROG_DROP "prog_kfree_skb"
+/* the tp_btf/kfree_skb link of fe_kfree_skb, held by its pin (global: one
+ * per meter set, whatever the netns)
+ */
+#define FE_PIN_LINK_DROP "link_kfree_skb"
 
 #endif /* FLOWEXP_H */

@@ -192,6 +192,12 @@ static __always_inline void fe_parse_l4(const struct fe_src *s,
 		goto trunc;
 	if (proto == FE_IPPROTO_ICMP || proto == FE_IPPROTO_ICMPV6) {
 		p->key.dport = (__u16)h[0] << 8 | h[1];
+		/* an echo's identifier: two pings between the same hosts are
+		 * two connections, as conntrack (and its NAT) sees them
+		 */
+		if (proto == FE_IPPROTO_ICMP ? h[0] == 8 || h[0] == 0
+					     : h[0] == 128 || h[0] == 129)
+			p->key.sport = (__u16)h[4] << 8 | h[5];
 	} else {
 		p->key.sport = (__u16)h[0] << 8 | h[1];
 		p->key.dport = (__u16)h[2] << 8 | h[3];

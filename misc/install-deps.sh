@@ -17,6 +17,8 @@ PKGS=(
 	# tests and demo
 	iproute2 ethtool iputils-ping tcpdump python3 jq procps
 	tshark nfdump libfixbuf-tools pmacct iperf3
+	# nft: the NAT (masquerade, DNAT) of the router tests
+	nftables
 	# the baseline exporter of make bench-forwarding
 	softflowd
 	# promtool and the Prometheus server that scrapes the agent in tests
