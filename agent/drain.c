@@ -11,13 +11,14 @@
 #include "log.h"
 
 /* Passes a non-empty entry to fn; what fn returns (nonzero: stop). An
- * entry the programs made holds a packet at least; one without (written
- * from user space) makes no record.
+ * entry the programs made holds a packet at least, or is a NAT
+ * translation (FE_KIND_NAT: no counters); one without (written from user
+ * space) makes no record.
  */
 static int deliver(const struct fe_flow_key *k, const struct fe_flow_val *v,
 		   meter_entry_fn fn, void *ctx)
 {
-	return v->packets ? fn(ctx, k, v) : 0;
+	return v->packets || k->kind == FE_KIND_NAT ? fn(ctx, k, v) : 0;
 }
 
 /* Steps through the keys of a map. The next key is taken before the

@@ -6,6 +6,9 @@
  *                                in their fe_outer slots for the set's life;
  *                                fe_gen says which generation is live
  *   prog_tc_egress, prog_tc_ingress, prog_xdp
+ *   prog_kfree_skb, tp_kfree_skb   the drop meter and its tracepoint link
+ *                                (hook_drop.c); absent where the kernel
+ *                                refuses tp_btf programs
  *   link_<netns inode>_<ifindex>_<eg|in>   TCX links (kept alive by the pin;
  *                                made by hook_tc.c)
  */
@@ -116,13 +119,13 @@ static int create_inner(const char *name, unsigned int max)
  * last by meter_create(), marks a complete set.
  */
 #define MAP_PINS 7
-#define NR_PINS 10
+#define NR_PINS 11
+#define PIN_DROP 10 /* the drop meter: a set may lack it */
 static const char *const pin_names[NR_PINS] = {
-	FE_PIN_OUTER,		FE_PIN_GEN,
-	FE_PIN_STATS,		FE_PIN_FLOWS_A,
-	FE_PIN_FLOWS_B,		FE_PIN_OVF_A,
-	FE_PIN_OVF_B,		FE_PIN_PROG_TC_EGRESS,
-	FE_PIN_PROG_TC_INGRESS, FE_PIN_PROG_XDP,
+	FE_PIN_OUTER,		FE_PIN_GEN,	 FE_PIN_STATS,
+	FE_PIN_FLOWS_A,		FE_PIN_FLOWS_B,	 FE_PIN_OVF_A,
+	FE_PIN_OVF_B,		FE_PIN_PROG_TC_EGRESS, FE_PIN_PROG_TC_INGRESS,
+	FE_PIN_PROG_XDP,	FE_PIN_PROG_DROP,
 };
 
 static int *pin_fd(struct meter *m, int i)
@@ -130,7 +133,7 @@ static int *pin_fd(struct meter *m, int i)
 	int *fds[NR_PINS] = { &m->outer_fd,    &m->gen_fd,	&m->stats_fd,
 			      &m->flows_fd[0], &m->flows_fd[1], &m->ovf_fd[0],
 			      &m->ovf_fd[1],   &m->prog_eg_fd,	&m->prog_in_fd,
-			      &m->prog_xdp_fd };
+			      &m->prog_xdp_fd, &m->prog_drop_fd };
 	return fds[i];
 }
 
@@ -141,6 +144,8 @@ static void unpin_all(struct meter *m)
 	for (int i = 0; i < NR_PINS; i++)
 		if (!meter_pin_name(m, pin_names[i], path, sizeof(path)))
 			unlink(path);
+	if (!meter_pin_name(m, FE_PIN_LINK_DROP, path, sizeof(path)))
+		unlink(path);
 }
 
 /* The four inner maps: flows of max_flows entries, overflow smaller. */
@@ -188,6 +193,8 @@ static int pin_set(struct meter *m)
 	int err, i;
 
 	for (i = NR_PINS - 1; i >= 0; i--) {
+		if (*pin_fd(m, i) < 0) /* the drop meter, not loaded */
+			continue;
 		err = meter_pin_name(m, pin_names[i], path, sizeof(path));
 		if (!err && bpf_obj_pin(*pin_fd(m, i), path))
 			err = -errno;
@@ -206,6 +213,33 @@ static int pin_set(struct meter *m)
 	return 0;
 }
 
+/* Opens and loads the skeleton, with the drop meter or without it. */
+static int meter_load(struct meter *m, bool precise_ts, bool drop,
+		      struct meter_bpf **out)
+{
+	struct meter_bpf *skel = meter_bpf__open();
+	int err;
+
+	if (!skel) {
+		err = -errno;
+		pr_warn("open BPF meters: %s\n", strerror(errno));
+		return err;
+	}
+	skel->rodata->fe_cfg_precise_ts = precise_ts;
+	err = bpf_program__set_autoload(skel->progs.fe_kfree_skb, drop);
+	if (!err)
+		err = bpf_map__set_inner_map_fd(skel->maps.fe_outer,
+						m->flows_fd[0]);
+	if (!err)
+		err = meter_bpf__load(skel);
+	if (err) {
+		meter_bpf__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
 /* Loads the programs, creates the inner maps, fills fe_outer, pins all. */
 static int meter_create(struct meter *m, bool precise_ts)
 {
@@ -216,21 +250,20 @@ static int meter_create(struct meter *m, bool precise_ts)
 	err = create_inner_maps(m);
 	if (err)
 		return err;
-	skel = meter_bpf__open();
-	if (!skel) {
-		err = -errno;
-		pr_warn("open BPF meters: %s\n", strerror(errno));
-		return err;
+	/* the drop meter needs BTF tracing (tp_btf); the meters do not */
+	err = meter_load(m, precise_ts, true, &skel);
+	if (err) {
+		pr_warn("load the drop meter (tp_btf/kfree_skb) with the "
+			"meters: %s; loading them without it (packets a qdisc "
+			"drops stay counted as sent)\n",
+			strerror(-err));
+		err = meter_load(m, precise_ts, false, &skel);
 	}
-	skel->rodata->fe_cfg_precise_ts = precise_ts;
-	err = bpf_map__set_inner_map_fd(skel->maps.fe_outer, m->flows_fd[0]);
-	if (!err)
-		err = meter_bpf__load(skel);
 	if (err) {
 		pr_warn("load BPF meters: %s (run with -v for the verifier "
 			"log)\n",
 			strerror(-err));
-		goto out;
+		return err;
 	}
 	m->outer_fd = dup(bpf_map__fd(skel->maps.fe_outer));
 	m->gen_fd = dup(bpf_map__fd(skel->maps.fe_gen));
@@ -238,6 +271,8 @@ static int meter_create(struct meter *m, bool precise_ts)
 	m->prog_eg_fd = dup(bpf_program__fd(skel->progs.fe_tc_egress));
 	m->prog_in_fd = dup(bpf_program__fd(skel->progs.fe_tc_ingress));
 	m->prog_xdp_fd = dup(bpf_program__fd(skel->progs.fe_xdp));
+	if (bpf_program__fd(skel->progs.fe_kfree_skb) >= 0)
+		m->prog_drop_fd = dup(bpf_program__fd(skel->progs.fe_kfree_skb));
 	err = fill_outer(m);
 	if (!err)
 		err = pin_set(m);
@@ -329,7 +364,7 @@ static int meter_reuse(struct meter *m, bool any_layout)
 
 		meter_pin_name(m, pin_names[i], path, sizeof(path));
 		fd = bpf_obj_get(path);
-		if (fd < 0 && (any_layout || i < MAP_PINS)) {
+		if (fd < 0 && (any_layout || i < MAP_PINS || i == PIN_DROP)) {
 			/* a set of another version has other maps */
 			pr_debug("open pinned %s: %s\n", path, strerror(errno));
 			if (i < MAP_PINS)
@@ -467,6 +502,12 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 	m->prog_eg_id = fd_id(m->prog_eg_fd);
 	m->prog_in_id = fd_id(m->prog_in_fd);
 	m->prog_xdp_id = fd_id(m->prog_xdp_fd);
+	m->prog_drop_id = fd_id(m->prog_drop_fd);
+	/* the drop meter's link: made with the set, or again where it went
+	 * (a set made when the tracepoint refused it)
+	 */
+	if (m->maps_ok && m->prog_drop_fd >= 0 && !hook_drop_attached(m))
+		hook_drop_attach(m);
 	m->keys = calloc(DRAIN_BATCH, sizeof(*m->keys));
 	m->vals = calloc(DRAIN_BATCH, sizeof(*m->vals));
 	if (!m->keys || !m->vals) {

@@ -3,7 +3,8 @@
  * internals and the hooks. Nothing outside these files includes it.
  *
  * The calls go one way: hook.c calls hook_tc.c and hook_xdp.c, and those
- * and drain.c call meter.c; nothing calls back up.
+ * and drain.c call meter.c; meter.c calls hook_drop.c; nothing calls back
+ * up.
  */
 #ifndef FE_METER_INT_H
 #define FE_METER_INT_H
@@ -26,6 +27,8 @@ struct meter {
 	uint32_t flows_id[FE_NR_GEN], ovf_id[FE_NR_GEN];
 	int prog_eg_fd, prog_in_fd, prog_xdp_fd;
 	uint32_t prog_eg_id, prog_in_id, prog_xdp_id;
+	int prog_drop_fd; /* fe_kfree_skb, -1 when the set has none */
+	uint32_t prog_drop_id;
 	unsigned int max_flows;
 	int ncpu;		  /* of fe_stats, the one per-CPU map */
 	struct fe_flow_key *keys; /* drain buffers */
@@ -62,5 +65,12 @@ int hook_xdp_detach(struct meter *m, int ifindex);
  * "hw", "dispatcher"), or NULL when it is not.
  */
 const char *hook_xdp_mode(struct meter *m, int ifindex);
+
+/* hook_drop.c: fe_kfree_skb's link (global, pinned) */
+bool hook_drop_attached(const struct meter *m);
+/* Attaches and pins it unless it is; 0 or -errno (-EOPNOTSUPP: the set
+ * has no drop program).
+ */
+int hook_drop_attach(struct meter *m);
 
 #endif

@@ -259,6 +259,6 @@ struct fe_stats {
 /* the tp_btf/kfree_skb link of fe_kfree_skb, held by its pin (global: one
  * per meter set, whatever the netns)
  */
-#define FE_PIN_LINK_DROP "link_kfree_skb"
+#define FE_PIN_LINK_DROP "tp_kfree_skb"
 
 #endif /* FLOWEXP_H */

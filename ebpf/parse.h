@@ -4,7 +4,8 @@
  *
  * Headers are read like the kernel's skb_header_pointer(): straight from the
  * packet when they lie in the linear data (the common case, no helper call),
- * else copied to the stack with bpf_skb_load_bytes()/bpf_xdp_load_bytes().
+ * else copied to the stack with bpf_skb_load_bytes()/bpf_xdp_load_bytes()
+ * (or, for an skb freed after the egress meter, bpf_probe_read_kernel()).
  *
  * Decisions worth knowing:
  * - Up to FE_MAX_VLAN tags in the data (0x8100, 0x88a8, 0x9100); a frame
@@ -51,8 +52,8 @@ enum fe_parse_res {
 	FE_PARSE_MALFORMED,
 };
 
-/* Where the parser reads from. xdp and slow are compile-time constants at
- * every call site so the unused branches vanish.
+/* Where the parser reads from. xdp, slow and kern are compile-time
+ * constants at every call site so the unused branches vanish.
  */
 struct fe_src {
 	void *ctx;
@@ -61,6 +62,11 @@ struct fe_src {
 	__u32 len; /* bytes in the frame (linear + paged) */
 	bool xdp;
 	bool slow; /* never read the packet directly (tests the fallback) */
+	/* an skb's linear data in kernel memory from kbase (the frame's
+	 * first byte), read with bpf_probe_read_kernel() (fe_kfree_skb)
+	 */
+	bool kern;
+	const __u8 *kbase;
 };
 
 /* Parse result. key is complete (zeroed first); ip_octets is the IP-level
@@ -112,6 +118,9 @@ static __always_inline const void *fe_hdr(const struct fe_src *s, __u32 off,
 
 	if (off > FE_MAX_OFF)
 		return NULL;
+	if (s->kern)
+		return bpf_probe_read_kernel(buf, len, s->kbase + off) ? NULL
+									: buf;
 	if (!s->slow) {
 		void *p = s->data + off;
 
@@ -136,6 +145,9 @@ fe_hdr_copy(const struct fe_src *s, __u32 off, void *buf, const __u32 len)
 
 	if (off > FE_MAX_OFF)
 		return NULL;
+	if (s->kern)
+		return bpf_probe_read_kernel(buf, len, s->kbase + off) ? NULL
+									: buf;
 	if (s->xdp)
 		err = bpf_xdp_load_bytes(s->ctx, off, buf, len);
 	else
@@ -336,6 +348,16 @@ __noinline int fe_ip6_ext_xdp(struct xdp_md *ctx, struct fe_pkt *p, __u32 l3off,
 	return fe_ip6_ext(&s, p, l3off, l3end, nh);
 }
 
+__noinline int fe_ip6_ext_kern(__u64 kbase, struct fe_pkt *p, __u32 l3off,
+			       __u32 l3end, __u8 nh)
+{
+	struct fe_src s = { .kern = true, .kbase = (const __u8 *)kbase };
+
+	if (!p)
+		return FE_PARSE_MALFORMED;
+	return fe_ip6_ext(&s, p, l3off, l3end, nh);
+}
+
 /* IPv6 header and extension chain at l3off. */
 static __always_inline int
 fe_parse_ip6(const struct fe_src *s, struct fe_pkt *p, __u32 l3off, __u32 avail)
@@ -370,6 +392,8 @@ fe_parse_ip6(const struct fe_src *s, struct fe_pkt *p, __u32 l3off, __u32 avail)
 		fe_parse_l4(s, p, off, l3end, false);
 		return FE_PARSE_FLOW;
 	}
+	if (s->kern)
+		return fe_ip6_ext_kern((__u64)s->kbase, p, l3off, l3end, nh);
 	return s->xdp ? fe_ip6_ext_xdp(s->ctx, p, l3off, l3end, nh)
 		      : fe_ip6_ext_skb(s->ctx, p, l3off, l3end, nh);
 }
