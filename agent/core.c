@@ -55,6 +55,14 @@ static int on_entry(void *ctx, const struct fe_flow_key *k,
 	struct drain_ctx *d = ctx;
 	struct fe_obs *o;
 
+	/* a translation the router's NAT makes: joins the conversation's two
+	 * sides before (or after) their packets come
+	 */
+	if (k->kind == FE_KIND_NAT) {
+		flowcache__nat(d->a->fc, k, (const struct fe_nat_val *)v,
+			       d->a->now_ms, agent_emit, d->a);
+		return 0;
+	}
 	/* The egress map was full, but the ingress meter of the link the
 	 * packet came in by counted it (in a flow or its own overflow entry):
 	 * counting the egress overflow too would count it twice.

@@ -1,7 +1,9 @@
 /* flowcache.c - the conversation cache: conversations keyed by the
  * canonical 5-tuple, per-direction per-path counters with the dedup of
- * double sightings, the initiator, and the expiry lists (idle, active, end
- * of flow). The records and their index are flowcache_store.c's.
+ * double sightings, drops and translations, the initiator, and the expiry
+ * lists (idle, active, end of flow). The records and their index are
+ * flowcache_store.c's, the take-back ledger flowcache_dedup.c's, the
+ * translated conversations flowcache_nat.c's.
  *
  * Clock stamps (active, last_export, end) keep the low 32 bits of the
  * cache clock: an age is (uint32_t)(clock - stamp). That holds while every
@@ -25,10 +27,11 @@
 struct flowcache {
 	struct flowcache_cfg cfg;
 	struct fc_store s;
-	uint8_t batch;	   /* current drain (0: none) */
-	uint32_t *metered; /* ifindexes with an ingress meter, unordered */
-	size_t nmetered;
-	size_t metered_cap;
+	uint8_t batch; /* current drain (0: none) */
+	struct fcd_links links;
+	struct fcd_pending pend;
+	struct fcd_orphans orph;
+	struct fcn_index nat;
 	struct flowcache_stats st;
 	struct fcc_view view; /* what callbacks get */
 };
@@ -88,6 +91,10 @@ struct flowcache *flowcache__adopt(const struct flowcache_cfg *cfg,
 	if (!fc)
 		return NULL;
 	err = fcs_adopt(&fc->s, mem, region, size);
+	if (!err && fcn_rebuild(&fc->nat, &fc->s)) {
+		fcs_free(&fc->s);
+		err = -ENOMEM;
+	}
 	if (err) {
 		free(fc);
 		errno = -err;
@@ -107,7 +114,9 @@ void flowcache__free(struct flowcache *fc)
 	if (!fc)
 		return;
 	fcs_free(&fc->s);
-	free(fc->metered);
+	fcd_free(&fc->links, &fc->pend);
+	fcd_orphans_free(&fc->orph);
+	fcn_free(&fc->nat);
 	free(fc);
 }
 
@@ -121,40 +130,27 @@ int flowcache__set_cfg(struct flowcache *fc, const struct flowcache_cfg *cfg)
 
 bool flowcache__ingress_metered(const struct flowcache *fc, uint32_t ifindex)
 {
-	size_t i;
-
-	for (i = 0; i < fc->nmetered; i++)
-		if (fc->metered[i] == ifindex)
-			return true;
-	return false;
+	return fcd_counted(&fc->links, ifindex);
 }
 
 int flowcache__set_ingress_metered(struct flowcache *fc, uint32_t ifindex,
 				   bool on)
 {
-	size_t i;
+	return fcd_set_metered(&fc->links, ifindex, on);
+}
 
-	for (i = 0; i < fc->nmetered; i++)
-		if (fc->metered[i] == ifindex)
-			break;
-	if (!on) {
-		if (i < fc->nmetered)
-			fc->metered[i] = fc->metered[--fc->nmetered];
-		return 0;
-	}
-	if (i < fc->nmetered || !ifindex)
-		return 0;
-	if (fc->nmetered == fc->metered_cap) {
-		size_t cap = fc->metered_cap ? fc->metered_cap * 2 : 8;
-		uint32_t *m = realloc(fc->metered, cap * sizeof(*m));
+int flowcache__set_masters(struct flowcache *fc, const uint32_t (*pairs)[2],
+			   size_t n)
+{
+	return fcd_set_masters(&fc->links, pairs, n);
+}
 
-		if (!m)
-			return -ENOMEM;
-		fc->metered = m;
-		fc->metered_cap = cap;
-	}
-	fc->metered[fc->nmetered++] = ifindex;
-	return 0;
+/* The drain that came in is complete: its take-backs are settled. */
+static void fc_settle(struct flowcache *fc)
+{
+	struct fcd_ctx x = { &fc->links, &fc->s, &fc->orph, &fc->st };
+
+	fcd_settle(&x, &fc->pend);
 }
 
 /* The clock stamps: low 32 bits of the cache clock, aged modulo 2^32. */
@@ -242,6 +238,8 @@ static void fc_remove(struct flowcache *fc, uint32_t i)
 	fe_ilist_del(&r->act, &ACT(fc), i);
 	if (c->flags & FC_ENDED)
 		fe_ilist_del(&r->ended, &ENDED(fc), i);
+	if (c->nat)
+		fcn_remove(&fc->nat, &fc->s, c);
 	fcs_remove(&fc->s, i);
 }
 
@@ -260,6 +258,7 @@ static bool fc_finish(struct flowcache *fc, uint32_t i, uint8_t reason,
 		fc->st.removed_empty++;
 	}
 	fc->st.dedup_clamped_packets += fcc_negative_packets(&fc->s, c);
+	fcd_orphans_note(&fc->orph, &fc->s, c);
 	fc_remove(fc, i);
 	return has;
 }
@@ -410,16 +409,20 @@ static int fc_obs_dir(const struct fc_conv *c, const struct fc_tuple *t)
 
 void flowcache__batch(struct flowcache *fc)
 {
+	fc_settle(fc);
+	fcd_orphans_age(&fc->orph);
 	if (!++fc->batch)
 		fc->batch = 1;
 }
 
 /* Where o goes: path (in_if, out_if), and the take-back (in_if, 0) of a
- * packet the ingress meter of in_if already counted (back).
+ * packet the ingress meter of in_if already counted (back); or, for a
+ * drop (FE_KIND_DROP), from path (in_if, out_if) to its drop record.
  */
 struct fc_where {
 	uint32_t in_if, out_if;
 	bool back;
+	bool drop;
 };
 
 static struct fc_where fc_where(const struct flowcache *fc,
@@ -430,31 +433,62 @@ static struct fc_where fc_where(const struct flowcache *fc,
 
 	w.in_if = ok->dir == FE_DIR_INGRESS ? ok->ifindex : ok->in_ifindex;
 	w.out_if = ok->dir == FE_DIR_INGRESS ? 0 : ok->ifindex;
-	w.back = !(ok->flags & FE_KEY_OVERFLOW) &&
+	w.drop = ok->kind == FE_KIND_DROP;
+	w.back = !w.drop && !(ok->flags & FE_KEY_OVERFLOW) &&
 		 fe_dedup_counted_at_ingress(
 			 ok->dir, w.in_if,
 			 flowcache__ingress_metered(fc, w.in_if));
 	return w;
 }
 
+/* The path records w needs in direction d, for fcc_paths_to_make(). */
+static int fc_wants(const struct fc_where *w, uint8_t dir,
+		    struct fcc_want *out)
+{
+	out[0] = (struct fcc_want){ w->in_if, w->out_if, dir, false };
+	if (w->drop)
+		out[1] = (struct fcc_want){ w->in_if, w->out_if, dir, true };
+	else if (w->back)
+		out[1] = (struct fcc_want){ w->in_if, 0, FE_DIR_INGRESS,
+					    false };
+	return w->drop || w->back ? 2 : 1;
+}
+
 /* The paths of o (room for them reserved): the take-back after the path
- * o lands on, since the catch-all may be both.
+ * o lands on, since the catch-all may be both. A take-back beyond what
+ * the ingress path's ledger holds waits for the drain to be settled.
  */
 static void fc_obs_paths(struct flowcache *fc, struct fc_conv *c, int d,
 			 const struct fe_obs *o, const struct fc_where *w)
 {
-	struct fc_path *back;
+	struct fcc_want want[2];
+	struct fc_path *p, *back;
 
-	fcc_path_observe(fcc_path_get(&fc->s, c, d, w->in_if, w->out_if,
-				      o->key.dir, &fc->st.path_merged),
-			 o);
+	fc_wants(w, o->key.dir, want);
+	p = fcc_path_get(&fc->s, c, d, &want[0], &fc->st.path_merged);
+	if (w->drop) {
+		/* packets the egress meter counted and the stack dropped:
+		 * from the path to its drop record
+		 */
+		back = fcc_path_get(&fc->s, c, d, &want[1],
+				    &fc->st.path_merged);
+		p->packets -= (int64_t)o->packets;
+		p->octets -= (int64_t)o->octets;
+		back->packets += (int64_t)o->packets;
+		back->octets += (int64_t)o->octets;
+		fc->st.obs_dropped++;
+		return;
+	}
+	fcc_path_observe(p, o);
 	if (!w->back)
 		return;
-	back = fcc_path_get(&fc->s, c, d, w->in_if, 0, FE_DIR_INGRESS,
-			    &fc->st.path_merged);
+	back = fcc_path_get(&fc->s, c, d, &want[1], &fc->st.path_merged);
 	back->packets -= (int64_t)o->packets;
 	back->octets -= (int64_t)o->octets;
 	fc->st.dedup_packets += o->packets;
+	if ((int64_t)back->total_packets + back->packets < 0 ||
+	    (int64_t)back->total_octets + back->octets < 0)
+		fcd_pend(&fc->pend, fcs_index(&fc->s, c));
 }
 
 /* An observation with its key and hash worked out ahead (ok: valid and
@@ -520,10 +554,12 @@ static int fc_add(struct flowcache *fc, const struct fe_obs *o,
 		  const struct fc_ahead *a, uint64_t now,
 		  flowcache_emit_fn emit, void *ctx)
 {
+	struct fcc_want want[2];
 	struct fc_where w;
+	struct fc_tuple t;
 	struct fc_conv *c;
 	uint32_t i, need;
-	int d;
+	int d, nw;
 
 	fc->st.obs++;
 	if (o->key.flags & FE_KEY_OVERFLOW)
@@ -533,33 +569,49 @@ static int fc_add(struct flowcache *fc, const struct fe_obs *o,
 	if (a->err)
 		return a->err < 0 ? a->err : 0;
 	w = fc_where(fc, o);
+	t = a->t;
 	/* room first, so that one observation updates all or nothing; the
-	 * region may move when it grows: c is found again by its index
+	 * region may move when it grows: c is found again by its index. A
+	 * packet metered on the translated side of a NAT finds its
+	 * conversation under the alias.
 	 */
 	c = fcs_lookup(&fc->s, &a->k, a->h);
+	if (!c) {
+		c = fcn_lookup(&fc->nat, &fc->s, &a->k, a->h);
+		if (c)
+			t.side ^= fcs_nat(&fc->s, c)->flip;
+	}
 	if (c) {
 		i = fcs_index(&fc->s, c);
 	} else {
 		fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
-		if (fcs_reserve(&fc->s, 1, w.back))
+		if (fcs_reserve(&fc->s, 1, w.back || w.drop))
 			goto nomem;
-		i = fc_create(fc, &a->k, a->h, &a->t, now);
+		i = fc_create(fc, &a->k, a->h, &t, now);
 	}
 	c = fcs_conv(&fc->s, i);
-	d = fc_conv_first(fc, c, fc_obs_dir(c, &a->t), o, &a->t);
-	d = fc_conv_syn(fc, c, d, o);
-	need = fcc_paths_to_make(&fc->s, c, d, w.in_if, w.out_if, w.back);
+	d = fc_obs_dir(c, &t);
+	if (!w.drop)
+		d = fc_conv_syn(fc, c, fc_conv_first(fc, c, d, o, &t), o);
+	/* a VRF's (bridge's, bond's) master: the slave metered at ingress */
+	if ((w.back || w.drop) && !fcd_metered(&fc->links, w.in_if) &&
+	    fcd_counted(&fc->links, w.in_if))
+		w.in_if = fcd_take_from(&fc->links, &fc->s, c, d, w.in_if);
+	nw = fc_wants(&w, o->key.dir, want);
+	need = fcc_paths_to_make(&fc->s, c, d, want, nw);
 	if (need) {
 		if (fcs_reserve(&fc->s, 0, need))
 			goto nomem;
 		c = fcs_conv(&fc->s, i);
 	}
 	fc_obs_paths(fc, c, d, o, &w);
+	c->active = (uint32_t)now;
+	fe_ilist_move_tail(&fc->s.r->lru, &LRU(fc), fcs_index(&fc->s, c));
+	if (w.drop)
+		return 0;
 	c->tos[d] = o->tos;
 	c->flow_label[d] = o->flow_label;
 	c->icmp_tc[d] = FE_PROTO_IS_ICMP(o->key.proto) ? o->key.dport : 0;
-	c->active = (uint32_t)now;
-	fe_ilist_move_tail(&fc->s.r->lru, &LRU(fc), fcs_index(&fc->s, c));
 	fc_conv_check_end(fc, c, now);
 	return 0;
 nomem:
@@ -614,6 +666,78 @@ size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
 	return lost;
 }
 
+/* Files conversation i under the translated key ak (room for the record
+ * reserved); a translation it had before gives way.
+ */
+static int fc_nat_file(struct flowcache *fc, uint32_t i, const struct fc_key *ak,
+		       uint32_t ah, uint8_t flip)
+{
+	struct fc_conv *c = fcs_conv(&fc->s, i);
+	struct fc_nat *n;
+	uint32_t k;
+
+	if (c->nat)
+		fcn_remove(&fc->nat, &fc->s, c);
+	k = fcs_take_path(&fc->s);
+	n = (struct fc_nat *)fcs_path(&fc->s, k);
+	n->akey = *ak;
+	n->flip = flip;
+	n->hash = ah;
+	c->nat = k + 1;
+	if (fcn_insert(&fc->nat, &fc->s, i)) {
+		fcs_put_path(&fc->s, k);
+		c->nat = 0;
+		return -ENOMEM;
+	}
+	fc->st.nat_learnt++;
+	return 0;
+}
+
+int flowcache__nat(struct flowcache *fc, const struct fe_flow_key *orig,
+		   const struct fe_nat_val *post, uint64_t now_ms,
+		   flowcache_emit_fn emit, void *ctx)
+{
+	uint64_t now = fc_now(fc, now_ms);
+	struct fc_key ok, ak;
+	struct fc_conv *c, *p;
+	struct fc_tuple ot;
+	uint32_t h, ah, i, need;
+	uint8_t flip;
+
+	if (fcn_keys(orig, post, &ok, &ot, &ak, &flip)) {
+		fc->st.obs_invalid++;
+		return -EINVAL;
+	}
+	h = fcs_hash(&fc->s, &ok);
+	ah = fcs_hash(&fc->s, &ak);
+	c = fcs_lookup(&fc->s, &ok, h);
+	if (c && c->nat && !memcmp(&fcs_nat(&fc->s, c)->akey, &ak, sizeof(ak)))
+		return 0; /* known: every drain notes it again */
+	if (!c)
+		fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
+	/* what the translated packets made meanwhile joins it */
+	p = fcs_lookup(&fc->s, &ak, ah);
+	need = 1 + (p ? p->npaths[0] + p->npaths[1] : 0);
+	if (fcs_reserve(&fc->s, !c, need))
+		goto nomem;
+	i = c ? fcs_index(&fc->s, c) : fc_create(fc, &ok, h, &ot, now);
+	if (fc_nat_file(fc, i, &ak, ah, flip))
+		goto nomem;
+	p = fcs_lookup(&fc->s, &ak, ah);
+	if (p) {
+		c = fcs_conv(&fc->s, i);
+		fcn_merge(&fc->s, c, p, flip, &fc->st.path_merged);
+		fc_remove(fc, fcs_index(&fc->s, p));
+		fc->st.nat_merged++;
+		fcd_pend(&fc->pend, i);
+		fc_conv_check_end(fc, c, now);
+	}
+	return 0;
+nomem:
+	fc->st.obs_nomem++;
+	return -ENOMEM;
+}
+
 size_t flowcache__expire(struct flowcache *fc, uint64_t now_ms,
 			 flowcache_emit_fn emit, void *ctx)
 {
@@ -621,6 +745,7 @@ size_t flowcache__expire(struct flowcache *fc, uint64_t now_ms,
 	uint64_t now = fc_now(fc, now_ms);
 	size_t n;
 
+	fc_settle(fc);
 	n = fc_shrink(fc, fc->cfg.max_flows, emit, ctx);
 	r = fc->s.r;
 	while (r->ended.head != FC_NIL) {
@@ -673,6 +798,7 @@ static size_t fc_flush_all(struct flowcache *fc, flowcache_emit_fn emit,
 		fc->st.dedup_clamped_packets += fcc_negative_packets(&fc->s, c);
 	}
 	fcs_clear(&fc->s);
+	fcn_clear(&fc->nat);
 	return n;
 }
 
@@ -684,6 +810,7 @@ size_t flowcache__flush(struct flowcache *fc,
 	size_t removed = 0;
 
 	fc_now(fc, now_ms);
+	fc_settle(fc);
 	if (!match)
 		return fc_flush_all(fc, emit, ctx);
 	/* record order: memory in sequence, and nothing moves meanwhile */
@@ -705,6 +832,7 @@ void flowcache__foreach(struct flowcache *fc,
 {
 	uint32_t i;
 
+	fc_settle(fc);
 	for (i = fc->s.r->lru.head; i != FC_NIL;) {
 		struct fc_conv *c = fcs_conv(&fc->s, i);
 
@@ -719,6 +847,7 @@ bool flowcache__walk(struct flowcache *fc, uint32_t *cursor, size_t max,
 	uint32_t i = *cursor;
 	size_t n = 0;
 
+	fc_settle(fc);
 	for (; i < fc->s.r->nconv && n < max; i++) {
 		struct fc_conv *c = fcs_conv(&fc->s, i);
 

@@ -73,14 +73,18 @@ struct flowcache_cfg {
  * in by X is path (X,Y) flow_dir egress (X 0: locally originated); an
  * ingress observation on X is path (X,0) flow_dir ingress.
  *
- * packets/octets are signed deltas since the last export. Only an (X,0)
- * path of an ingress-metered X goes negative: every egress sighting with
- * in_if X takes back the packet X's ingress meter already counted, and the
- * two sightings may arrive in different drains. Exporters read only the
- * positive part; before each export the cache nets negatives against the
- * positive paths of the same ingress interface, so the sum over the paths
- * of a direction always equals the packets of that direction.
- * total_packets/total_octets: what was exported from this path so far.
+ * packets/octets are signed deltas since the last export. An (X,0) path
+ * of an ingress-metered X goes negative while an egress sighting with
+ * in_if X has taken back a packet whose ingress sighting is not here yet
+ * (the two may come in any order within a drain) or was exported already
+ * (an earlier drain); an (X,Y) path while a drop after its export is
+ * taken back. Exporters read only the positive part; before each export
+ * the cache settles the take-backs and nets the negatives (see
+ * flowcache_dedup.c), so the sum over the paths of a direction always
+ * equals the packets of that direction.
+ * total_packets/total_octets: what was exported from this path so far, a
+ * packet counted once: one exported on (X,0) that a later egress sighting
+ * shows to have left by Y moves to (X,Y).
  */
 struct fe_path {
 	uint32_t in_if;
@@ -99,6 +103,11 @@ struct fe_path {
 	uint64_t total_octets;
 	uint64_t first_ms;
 	uint64_t last_ms;
+	/* what the egress meter of out_if counted on this path and the stack
+	 * then dropped (a qdisc), since the last export: not in packets
+	 */
+	uint64_t dropped_packets;
+	uint64_t dropped_octets;
 };
 
 /* One direction of a conversation: 0 initiator->responder, 1 reverse.
@@ -146,6 +155,13 @@ struct fe_conv {
 	bool init_known;
 	bool exported; /* at least once (active timeout) */
 	bool ended;    /* FIN both ways or RST: reason 3 after end_grace_ms */
+	/* the router translates it (NAT): nat_addr[i]/nat_port[i] is what
+	 * addr[i]/port[i] becomes on the other side of the translation (ICMP:
+	 * nat_port 0)
+	 */
+	bool nat;
+	uint8_t nat_addr[2][16];
+	uint16_t nat_port[2];
 	struct fe_conv_dir dir[2];
 	uint64_t start_ms;
 	uint64_t last_ms;
@@ -200,7 +216,16 @@ int flowcache__set_cfg(struct flowcache *fc, const struct flowcache_cfg *cfg);
  */
 int flowcache__set_ingress_metered(struct flowcache *fc, uint32_t ifindex,
 				   bool on);
+/* Whether a packet an egress meter saw enter by ifindex was counted at
+ * ingress: ifindex has an ingress meter, or it is the master (a VRF, a
+ * bridge, a bond) of a link that has one (dedup.h).
+ */
 bool flowcache__ingress_metered(const struct flowcache *fc, uint32_t ifindex);
+/* The links that have a master (IFLA_MASTER): pairs[i] = {ifindex, master};
+ * replaces the previous set. 0 or -ENOMEM.
+ */
+int flowcache__set_masters(struct flowcache *fc, const uint32_t (*pairs)[2],
+			   size_t n);
 
 /* The observations added from now until the next call come from one drain
  * of the kernel maps, in no particular order: a conversation they create
@@ -226,6 +251,16 @@ int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
 			   size_t n, uint64_t now_ms, flowcache_emit_fn emit,
 			   void *ctx);
+/* A connection the router translates (an FE_KIND_NAT entry: orig its key,
+ * post its value): its conversation, made if needed under the original
+ * tuple, is filed under the translated one too, so the packets metered on
+ * the translated side (after SNAT at egress, before the reverse
+ * translation at ingress) join it, and a conversation the translated ones
+ * made before is merged into it. 0, -EINVAL (bad family) or -ENOMEM.
+ */
+int flowcache__nat(struct flowcache *fc, const struct fe_flow_key *orig,
+		   const struct fe_nat_val *post, uint64_t now_ms,
+		   flowcache_emit_fn emit, void *ctx);
 /* Emits every conversation due at now_ms: end of flow (3), idle (1),
  * active (2), and resources (5) when over max_flows. Returns how many
  * emits it made.
@@ -276,7 +311,20 @@ struct flowcache_stats {
 	uint64_t swapped;	/* initiator corrected by a later SYN */
 	uint64_t reoriented;	/* initiator: the first packet, same drain */
 	uint64_t dedup_packets; /* packets seen at both meters, counted once */
+	/* egress packets whose ingress sighting was not in their conversation
+	 * (counted at egress alone), and those taken from the ingress overflow
+	 * record that held their ingress sighting instead
+	 */
+	uint64_t dedup_unmatched_packets;
+	uint64_t dedup_overflow_packets;
+	/* egress packets whose ingress sighting an earlier record of their
+	 * conversation (ended or evicted since) exported
+	 */
+	uint64_t dedup_late_packets;
 	uint64_t dedup_clamped_packets; /* negative residuals at final export */
+	uint64_t nat_learnt; /* translations filed (flowcache__nat) */
+	uint64_t nat_merged; /* conversations of translated tuples joined */
+	uint64_t obs_dropped; /* FE_KIND_DROP observations */
 	uint64_t path_merged; /* observations put in the catch-all path */
 	uint64_t paths;	      /* path records beyond the inline ones now */
 	uint64_t region_bytes;

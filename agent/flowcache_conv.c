@@ -25,8 +25,11 @@ static void fc_key_icmp(const struct fe_flow_key *ok, struct fc_key *k,
 	}
 	k->port[1] = tc;
 	/* echo: the requester first, so A pinging B and B pinging A are two
-	 * conversations; other types: sorted
+	 * conversations, and one per identifier (the kernel's sport), as
+	 * conntrack and its NAT see them; other types: sorted
 	 */
+	if (t->forced_dir >= 0)
+		k->port[0] = ok->sport;
 	if (t->forced_dir >= 0)
 		t->side = t->forced_dir;
 	else
@@ -88,8 +91,7 @@ int fcc_dir_paths(const struct fc_store *s, struct fc_conv *c, int d,
 
 /* A new path of direction d at the chain's tail (room reserved). */
 static struct fc_path *fcc_path_new(struct fc_store *s, struct fc_conv *c,
-				    int d, uint32_t in_if, uint32_t out_if,
-				    uint8_t flow_dir)
+				    int d, const struct fcc_want *w)
 {
 	struct fc_path *p = fcs_first(c), *q;
 
@@ -105,57 +107,71 @@ static struct fc_path *fcc_path_new(struct fc_store *s, struct fc_conv *c,
 		q = fcs_path(s, k);
 	}
 	q->next = FC_NIL;
-	q->in_if = in_if;
-	q->out_if = out_if;
-	q->flow_dir = flow_dir;
+	q->in_if = w->in_if;
+	q->out_if = w->out_if;
+	q->flow_dir = w->flow_dir;
+	q->drop = w->drop;
 	q->side = (unsigned)d;
 	c->npaths[d]++;
 	return q;
 }
 
-/* Finds or makes path (in_if, out_if) of direction d. The last slot is
- * kept for the catch-all (0,0) so a direction with too many paths still
- * counts every packet.
+static bool fcc_is(const struct fc_path *p, uint32_t in_if, uint32_t out_if,
+		   bool drop)
+{
+	return p->in_if == in_if && p->out_if == out_if && p->drop == drop;
+}
+
+/* Finds or makes path w of direction d. The last slot is kept for the
+ * catch-all (0,0) so a direction with too many paths still counts every
+ * packet.
  */
 struct fc_path *fcc_path_get(struct fc_store *s, struct fc_conv *c, int d,
-			     uint32_t in_if, uint32_t out_if, uint8_t flow_dir,
-			     uint64_t *merged)
+			     const struct fcc_want *w, uint64_t *merged)
 {
 	struct fc_path *ps[FE_CONV_MAX_PATHS];
+	struct fcc_want all = *w;
 	int n = fcc_dir_paths(s, c, d, ps), i;
 
 	for (i = 0; i < n; i++)
-		if (ps[i]->in_if == in_if && ps[i]->out_if == out_if)
+		if (fcc_is(ps[i], w->in_if, w->out_if, w->drop))
 			return ps[i];
 	if (n < FE_CONV_MAX_PATHS - 1)
-		return fcc_path_new(s, c, d, in_if, out_if, flow_dir);
+		return fcc_path_new(s, c, d, w);
 	(*merged)++;
 	for (i = 0; i < n; i++)
-		if (!ps[i]->in_if && !ps[i]->out_if)
+		if (fcc_is(ps[i], 0, 0, w->drop))
 			return ps[i];
-	return fcc_path_new(s, c, d, 0, 0, flow_dir);
+	all.in_if = all.out_if = 0;
+	return fcc_path_new(s, c, d, &all);
 }
 
 int fcc_paths_to_make(const struct fc_store *s, struct fc_conv *c, int d,
-		      uint32_t in_if, uint32_t out_if, bool back)
+		      const struct fcc_want *w, int nw)
 {
 	struct fc_path *ps[FE_CONV_MAX_PATHS];
-	int n = fcc_dir_paths(s, c, d, ps), make = 0, i;
-	bool have[2] = { false, !back }, any = false;
+	int have_n = fcc_dir_paths(s, c, d, ps), n = have_n, make = 0, i, j;
+	bool any[2] = { false, false };
 
-	for (i = 0; i < n; i++) {
-		have[0] |= ps[i]->in_if == in_if && ps[i]->out_if == out_if;
-		have[1] |= ps[i]->in_if == in_if && !ps[i]->out_if;
-		any |= !ps[i]->in_if && !ps[i]->out_if;
-	}
-	for (i = 0; i < 2; i++) {
-		if (have[i])
+	for (i = 0; i < have_n; i++)
+		any[ps[i]->drop] |= !ps[i]->in_if && !ps[i]->out_if;
+	for (j = 0; j < nw; j++) {
+		bool have = false;
+
+		for (i = 0; i < have_n; i++)
+			have |= fcc_is(ps[i], w[j].in_if, w[j].out_if,
+				       w[j].drop);
+		for (i = 0; i < j; i++) /* the same one twice */
+			have |= w[i].in_if == w[j].in_if &&
+				w[i].out_if == w[j].out_if &&
+				w[i].drop == w[j].drop;
+		if (have)
 			continue;
 		if (n < FE_CONV_MAX_PATHS - 1) {
 			n++;
 			make++;
-		} else if (!any) { /* the catch-all */
-			any = true;
+		} else if (!any[w[j].drop]) { /* the catch-all */
+			any[w[j].drop] = true;
 			make++;
 		}
 	}
@@ -197,28 +213,64 @@ static bool fc_same_group(const struct fc_path *a, const struct fc_path *b)
 	return a->in_if == b->in_if || any;
 }
 
-/* Nets one counter (0 packets, 1 octets) of a direction: a negative (X,0)
- * takes back from the positive paths entering by X. Their sum is what
- * entered by X and was not yet exported, which is never negative unless
- * the meters disagree, so after this the negative balances are only such
- * disagreements (carried, clamped at the final export).
+static int64_t *fc_count(struct fc_path *p, int which)
+{
+	return which ? &p->octets : &p->packets;
+}
+
+static uint64_t *fc_total(struct fc_path *p, int which)
+{
+	return which ? &p->total_octets : &p->total_packets;
+}
+
+/* Nets one counter (0 packets, 1 octets) of a direction. A negative
+ * ingress path (X,0), once the take-backs are settled (flowcache_dedup.c),
+ * stands for packets its meter counted and (X,0) exported already whose
+ * egress sightings came later: they are taken back from the positive
+ * paths entering by X, which exported nothing of them, and their totals
+ * move there with them (a packet is counted once, on the path it took);
+ * what those paths no longer hold because it was dropped since comes off
+ * (X,0)'s own total, up to the drops in the records. What is left (an
+ * egress sighting whose take-back went to the catch-all) is carried, and
+ * so is a negative egress path: a drop taken back after the packet was
+ * exported.
  */
 static void fc_dir_net(struct fc_path **ps, int n, int which)
 {
-	int i, j;
+	for (int i = 0; i < n; i++) {
+		int64_t *nv = fc_count(ps[i], which);
+		uint64_t *nt = fc_total(ps[i], which);
 
-	for (i = 0; i < n; i++) {
-		int64_t *nv = which ? &ps[i]->octets : &ps[i]->packets;
+		if (ps[i]->drop || ps[i]->out_if)
+			continue;
+		for (int j = 0; j < n && *nv < 0; j++) {
+			int64_t *pv = fc_count(ps[j], which), m;
+			uint64_t mt;
 
-		for (j = 0; j < n && *nv < 0; j++) {
-			int64_t *pv = which ? &ps[j]->octets : &ps[j]->packets;
-			int64_t m;
-
-			if (j == i || *pv <= 0 || !fc_same_group(ps[i], ps[j]))
+			if (j == i || ps[j]->drop || *pv <= 0 ||
+			    !fc_same_group(ps[i], ps[j]))
 				continue;
 			m = -*nv < *pv ? -*nv : *pv;
+			mt = (uint64_t)m < *nt ? (uint64_t)m : *nt;
 			*nv += m;
 			*pv -= m;
+			*nt -= mt;
+			*fc_total(ps[j], which) += mt;
+		}
+		/* egress sightings gone to drop records: their packets were
+		 * exported on (X,0) and are now dropped ones, no new packets
+		 */
+		for (int j = 0; j < n && *nv < 0 && *nt; j++) {
+			int64_t dv = *fc_count(ps[j], which), m;
+
+			if (!ps[j]->drop || dv <= 0 ||
+			    !fc_same_group(ps[i], ps[j]))
+				continue;
+			m = -*nv < dv ? -*nv : dv;
+			if ((uint64_t)m > *nt)
+				m = (int64_t)*nt;
+			*nv += m;
+			*nt -= (uint64_t)m;
 		}
 	}
 }
@@ -247,7 +299,7 @@ uint64_t fcc_negative_packets(const struct fc_store *s, struct fc_conv *c)
 	struct fc_path *p;
 	uint64_t neg = 0;
 
-	fcs_for_each_path(s, c, p) if (p->packets < 0) neg +=
+	fcs_for_each_path(s, c, p) if (p->packets < 0 && !p->drop) neg +=
 		(uint64_t)-p->packets;
 	return neg;
 }
@@ -334,6 +386,44 @@ static void fc_view_tuple(const struct fc_conv *c, struct fe_conv *v)
 	}
 }
 
+/* The translated tuple, in the view's side order (side 0 initiator). */
+static void fc_view_nat(const struct fc_store *s, const struct fc_conv *c,
+			struct fe_conv *v)
+{
+	const struct fc_nat *n = fcs_nat(s, c);
+	int k = !!(c->flags & FC_SIDE) ^ n->flip;
+
+	v->nat = true;
+	memcpy(v->nat_addr[0], n->akey.addr[k], 16);
+	memcpy(v->nat_addr[1], n->akey.addr[!k], 16);
+	if (FE_PROTO_IS_ICMP(c->key.proto))
+		return; /* an echo's identifier is no port */
+	v->nat_port[0] = n->akey.port[k];
+	v->nat_port[1] = n->akey.port[!k];
+}
+
+/* A drop record into the view path it belongs to (the same interfaces),
+ * or a path of its own when that one merged into the catch-all.
+ */
+static void fc_view_drop(const struct fc_path *p, struct fe_conv_dir *d)
+{
+	struct fe_path *q = NULL;
+
+	for (int i = 0; i < d->npaths && !q; i++)
+		if (d->paths[i].in_if == p->in_if &&
+		    d->paths[i].out_if == p->out_if)
+			q = &d->paths[i];
+	if (!q) {
+		q = &d->paths[d->npaths++];
+		memset(q, 0, sizeof(*q));
+		q->in_if = p->in_if;
+		q->out_if = p->out_if;
+		q->flow_dir = FE_DIR_EGRESS;
+	}
+	q->dropped_packets += fe_pos(p->packets);
+	q->dropped_octets += fe_pos(p->octets);
+}
+
 /* The struct fe_conv of a record, in fc's scratch space. */
 const struct fe_conv *fcc_view(const struct fc_store *s, struct fc_conv *c,
 			       struct fcc_view *buf)
@@ -343,6 +433,8 @@ const struct fe_conv *fcc_view(const struct fc_store *s, struct fc_conv *c,
 
 	memset(v, 0, sizeof(*v));
 	fc_view_tuple(c, v);
+	if (c->nat)
+		fc_view_nat(s, c, v);
 	v->init_known = c->flags & FC_INIT;
 	v->exported = c->flags & FC_EXPORTED;
 	v->ended = c->flags & FC_ENDED;
@@ -356,11 +448,16 @@ const struct fe_conv *fcc_view(const struct fc_store *s, struct fc_conv *c,
 	fcs_for_each_path(s, c, p)
 	{
 		struct fe_conv_dir *d = &v->dir[p->side];
-		struct fe_path *q = &buf->path[p->side][d->npaths++];
+		struct fe_path *q = &buf->path[p->side][d->npaths];
 
+		if (p->drop)
+			continue;
+		d->npaths++;
 		fc_view_path(c, p, q);
 		fc_view_dir(d, q);
 	}
+	fcs_for_each_path(s, c, p) if (p->drop)
+		fc_view_drop(p, &v->dir[p->side]);
 	for (int d = 0; d < 2; d++) {
 		if (!v->dir[d].seen)
 			continue;

@@ -76,8 +76,9 @@ struct fc_nat {
 	struct fc_key akey;
 	uint8_t flip;
 	uint8_t pad;
-	uint32_t hash; /* of akey */
-	uint8_t pad2[12];
+	uint32_t hash;	/* of akey */
+	uint32_t anext; /* the next conversation in its alias bucket */
+	uint8_t pad2[8];
 	uint32_t next; /* where fc_path keeps it: the free list's link */
 };
 _Static_assert(sizeof(struct fc_nat) == sizeof(struct fc_path),
@@ -193,6 +194,13 @@ static inline struct fc_path *fcs_next(const struct fc_store *s,
 
 #define fcs_for_each_path(s, c, p) for (p = fcs_first(c); p; p = fcs_next(s, p))
 
+/* The translation record of a conversation with c->nat set. */
+static inline struct fc_nat *fcs_nat(const struct fc_store *s,
+				     const struct fc_conv *c)
+{
+	return (struct fc_nat *)fcs_path(s, c->nat - 1);
+}
+
 /* A new empty region from mem (NULL: the default, mmap). 0 or -ENOMEM. */
 int fcs_init(struct fc_store *s, const struct flowcache_mem *mem);
 /* Takes over region (size octets) that holds a cache, rebuilding the
@@ -237,18 +245,25 @@ uint64_t fcc_ms(uint64_t ms);
 /* The paths of direction d in creation order; returns how many. */
 int fcc_dir_paths(const struct fc_store *s, struct fc_conv *c, int d,
 		  struct fc_path **out);
-/* Finds or makes path (in_if, out_if) of direction d (room reserved, see
- * fcc_paths_to_make()); past FE_CONV_MAX_PATHS - 1 paths the catch-all
- * (0,0), and *merged counts it.
+/* A path record looked for: the path (in_if, out_if), or its drop record
+ * (drop); flow_dir for a new one.
+ */
+struct fcc_want {
+	uint32_t in_if, out_if;
+	uint8_t flow_dir;
+	bool drop;
+};
+/* Finds or makes record w of direction d (room reserved, see
+ * fcc_paths_to_make()); past FE_CONV_MAX_PATHS - 1 records the catch-all
+ * (0,0) of its kind, and *merged counts it.
  */
 struct fc_path *fcc_path_get(struct fc_store *s, struct fc_conv *c, int d,
-			     uint32_t in_if, uint32_t out_if, uint8_t flow_dir,
-			     uint64_t *merged);
-/* How many path records fcc_path_get() of (in_if, out_if), then of the
- * take-back (in_if, 0) when back, would take in direction d (0..2).
+			     const struct fcc_want *w, uint64_t *merged);
+/* How many path records fcc_path_get() of w[0..nw) would take in
+ * direction d.
  */
 int fcc_paths_to_make(const struct fc_store *s, struct fc_conv *c, int d,
-		      uint32_t in_if, uint32_t out_if, bool back);
+		      const struct fcc_want *w, int nw);
 void fcc_path_observe(struct fc_path *p, const struct fe_obs *o);
 /* Nets the take-backs of both directions; whether anything is left to
  * export.
@@ -267,5 +282,117 @@ struct fcc_view {
 };
 const struct fe_conv *fcc_view(const struct fc_store *s, struct fc_conv *c,
 			       struct fcc_view *buf);
+
+/* ---- flowcache_dedup.c: links, take-backs and their settling ---- */
+
+struct fcd_link {
+	uint32_t ifindex;
+	uint32_t master; /* IFLA_MASTER, 0: none */
+	bool metered;	 /* has an ingress meter */
+};
+
+/* The links the cache knows something of (unordered; few). */
+struct fcd_links {
+	struct fcd_link *l;
+	size_t n, cap;
+};
+
+/* The conversations whose take-backs went beyond their ledger in the
+ * current drain (duplicates allowed): settled when it is in.
+ */
+struct fcd_pending {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+int fcd_set_metered(struct fcd_links *l, uint32_t ifindex, bool on);
+int fcd_set_masters(struct fcd_links *l, const uint32_t (*pairs)[2], size_t n);
+void fcd_free(struct fcd_links *l, struct fcd_pending *p);
+bool fcd_metered(const struct fcd_links *l, uint32_t ifindex);
+/* Whether a packet an egress meter saw enter by ifindex was counted at
+ * ingress: ifindex, or a slave of it, has an ingress meter.
+ */
+bool fcd_counted(const struct fcd_links *l, uint32_t ifindex);
+/* The ingress path (its in_if) an egress sighting of direction d of c
+ * with in_if takes back from (fcd_counted(in_if) holds): in_if itself, or
+ * the slave of it that the ledger points to.
+ */
+uint32_t fcd_take_from(const struct fcd_links *l, const struct fc_store *s,
+		       struct fc_conv *c, int d, uint32_t in_if);
+/* Notes conv for settling; -ENOMEM (it is then netted unsettled). */
+int fcd_pend(struct fcd_pending *p, uint32_t conv);
+
+/* The packets a removed conversation's ingress path (key side side,
+ * in_if) had counted and no egress sighting had claimed.
+ */
+struct fcd_orphan {
+	struct fc_key key;
+	uint8_t side;  /* key side of the packets' source */
+	uint32_t hash; /* the conversation's */
+	uint32_t in_if;
+	int64_t packets;
+};
+
+/* v[0..old): noted before the current drain; v[old..n): since. */
+struct fcd_orphans {
+	struct fcd_orphan *v;
+	size_t n, cap, old;
+};
+
+/* Notes c's orphans as it goes. */
+void fcd_orphans_note(struct fcd_orphans *o, const struct fc_store *s,
+		      const struct fc_conv *c);
+/* A new drain: the orphans of two drains ago go. */
+void fcd_orphans_age(struct fcd_orphans *o);
+void fcd_orphans_free(struct fcd_orphans *o);
+
+struct fcd_ctx {
+	const struct fcd_links *l;
+	const struct fc_store *s;
+	struct fcd_orphans *o;
+	struct flowcache_stats *st;
+};
+/* Settles the take-backs of the pending conversations (see the file's
+ * head) and empties the list.
+ */
+void fcd_settle(const struct fcd_ctx *x, struct fcd_pending *p);
+
+/* ---- flowcache_nat.c: translated conversations ---- */
+
+/* The alias index: buckets of conversation indexes chained through
+ * fc_nat.anext.
+ */
+struct fcn_index {
+	uint32_t *head;
+	uint32_t nb; /* buckets, a power of two */
+	uint32_t count;
+};
+
+/* The keys of a translation: ok of the original tuple (ot its side), ak
+ * of the translated one, flip as in struct fc_nat. 0, or -EINVAL (bad
+ * family, or no translation at all).
+ */
+int fcn_keys(const struct fe_flow_key *orig, const struct fe_nat_val *post,
+	     struct fc_key *ok, struct fc_tuple *ot, struct fc_key *ak,
+	     uint8_t *flip);
+void fcn_free(struct fcn_index *x);
+/* Forgets every alias (the records went with fcs_clear()). */
+void fcn_clear(struct fcn_index *x);
+struct fc_conv *fcn_lookup(const struct fcn_index *x, const struct fc_store *s,
+			   const struct fc_key *k, uint32_t h);
+/* Files conversation conv, whose translation record is filled, under its
+ * alias. 0 or -ENOMEM.
+ */
+int fcn_insert(struct fcn_index *x, struct fc_store *s, uint32_t conv);
+/* Unfiles c and frees its translation record. */
+void fcn_remove(struct fcn_index *x, struct fc_store *s, struct fc_conv *c);
+/* The index of an adopted region's translated conversations. */
+int fcn_rebuild(struct fcn_index *x, struct fc_store *s);
+/* Moves the paths and per-direction values of p, a conversation under
+ * o's alias key (flip as in o's record), into o (room reserved: as many
+ * paths as p has); p is left to be removed.
+ */
+void fcn_merge(struct fc_store *s, struct fc_conv *o, struct fc_conv *p,
+	       uint8_t flip, uint64_t *merged);
 
 #endif

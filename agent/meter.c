@@ -39,6 +39,8 @@
 
 _Static_assert(sizeof(struct fe_flow_key) == 48, "fe_flow_key layout");
 _Static_assert(sizeof(struct fe_flow_val) == 48, "fe_flow_val layout");
+_Static_assert(sizeof(struct fe_nat_val) == sizeof(struct fe_flow_val),
+	       "an FE_KIND_NAT value is a flows map value");
 _Static_assert(sizeof(((struct fe_flow_val *)0)->flags) == 4,
 	       "one 32-bit word of flags (BPF atomics are 32 or 64 bits)");
 
