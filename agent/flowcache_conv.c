@@ -342,6 +342,8 @@ static void fc_view_path(const struct fc_conv *c, const struct fc_path *p,
 	q->total_octets = p->total_octets;
 	q->first_ms = p->first_ms;
 	q->last_ms = p->last_ms;
+	q->dropped_packets = 0; /* its drop record's, folded in after */
+	q->dropped_octets = 0;
 }
 
 /* A direction's times, TTLs and flags: those of its paths combined. */

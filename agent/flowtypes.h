@@ -44,13 +44,19 @@ struct fe_rec_dir {
 	uint8_t ttl_min;
 	uint8_t ttl_max;
 	uint32_t flow_label;
+	/* droppedPacketDeltaCount, droppedOctetDeltaCount: counted by the
+	 * egress meter of out_if, then dropped (a qdisc): not in packets
+	 */
+	uint64_t dropped_packets;
+	uint64_t dropped_octets;
 };
 
 /* A flow record. Addresses network order (IPv4 in the first 4 bytes),
  * ports host order. For a biflow (has_rev) the addresses and ports are the
  * initiator's: src is the initiator, fwd is initiator->responder and rev
  * responder->initiator. For a uniflow, src/dst/ports are those of fwd's
- * packets and rev is unused.
+ * packets and rev is unused. A translated conversation's tuple is the one
+ * its initiator's side of the NAT carries (the original), nat_* the other.
  */
 struct fe_record {
 	uint8_t family; /* 4 or 6 */
@@ -63,6 +69,15 @@ struct fe_record {
 	bool has_rev;
 	uint8_t src[16];
 	uint8_t dst[16];
+	/* postNATSource/DestinationIPv4|6Address, postNAPTSource/
+	 * DestinationTransportPort: src, dst and the ports as the router's
+	 * NAT turns them (the same when it does not: nat false)
+	 */
+	bool nat;
+	uint8_t nat_src[16];
+	uint8_t nat_dst[16];
+	uint16_t nat_sport;
+	uint16_t nat_dport;
 	struct fe_rec_dir fwd;
 	struct fe_rec_dir rev;
 };

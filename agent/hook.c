@@ -125,6 +125,11 @@ int meter__attach(struct meter *m, const char *ifname, enum fe_ingress ing,
 	err = hook_tc_attach(m, ifname, ifindex, true);
 	if (err)
 		return err;
+	/* what the egress meter counts and a qdisc then drops: one global
+	 * hook for the set, made with its first egress meter (or again)
+	 */
+	if (m->prog_drop_fd >= 0 && !hook_drop_attached(m))
+		hook_drop_attach(m);
 	switch (ing) {
 	case FE_INGRESS_KEEP:
 		return 0;

@@ -1,8 +1,9 @@
 /* hook_drop.c - the meter set's one global hook: fe_kfree_skb on the
  * kfree_skb tracepoint (tp_btf), which takes back what an egress meter
- * counted and the stack then dropped. Its link is pinned (tp_kfree_skb; not link_*, the tc links hook_tc.c sweeps)
- * and lives as long as that pin: in every netns the set meters, whatever
- * the devices.
+ * counted and the stack then dropped. Its link is pinned (tp_kfree_skb:
+ * not link_*, the tc links hook_tc.c sweeps) and lives as long as that
+ * pin, in every netns the set meters, whatever the devices: hook.c makes
+ * it with an egress meter.
  */
 #include <errno.h>
 #include <limits.h>

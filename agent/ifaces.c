@@ -2,9 +2,36 @@
  * ifaces.h). Runs every tick: the checks are cheap name lookups.
  */
 #include <net/if.h>
+#include <stdlib.h>
 #include <string.h>
+#include "iflinks.h"
 #include "ifaces.h"
 #include "log.h"
+
+#define LINKS_MAX 4096
+
+/* Which links have a master (VRF, bridge, bond): an egress meter names
+ * the master as the interface a packet came in by, its ingress meter sits
+ * on the slave.
+ */
+static void refresh_masters(struct flowcache *fc)
+{
+	struct fe_link *l = malloc(LINKS_MAX * sizeof(*l));
+	uint32_t(*pairs)[2] = malloc(LINKS_MAX * sizeof(*pairs));
+	int n = l && pairs ? fe_links_read(l, LINKS_MAX) : -1;
+	size_t np = 0;
+
+	for (int i = 0; i < n; i++) {
+		if (!l[i].master)
+			continue;
+		pairs[np][0] = l[i].ifindex;
+		pairs[np++][1] = l[i].master;
+	}
+	if (n >= 0)
+		flowcache__set_masters(fc, (const uint32_t(*)[2])pairs, np);
+	free(pairs);
+	free(l);
+}
 
 void ifaces__refresh_ingress(struct ifaces *s, struct meter *m,
 			     struct flowcache *fc)
@@ -23,6 +50,7 @@ void ifaces__refresh_ingress(struct ifaces *s, struct meter *m,
 		s->ing_if[s->n_ing_if++] = at[i].ifindex;
 		flowcache__set_ingress_metered(fc, at[i].ifindex, true);
 	}
+	refresh_masters(fc);
 }
 
 /* The device st was attached to no longer has the configured name: it was

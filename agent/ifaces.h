@@ -39,8 +39,8 @@ struct ifaces {
  */
 bool ifaces__sync(struct ifaces *s, struct meter *m, struct flowcache *fc,
 		  const struct fe_config *cfg, uint64_t now_ms);
-/* Reads which links have an ingress meter of this set from the kernel and
- * tells the cache.
+/* Reads which links have an ingress meter of this set, and which have a
+ * master (IFLA_MASTER), from the kernel and tells the cache.
  */
 void ifaces__refresh_ingress(struct ifaces *s, struct meter *m,
 			     struct flowcache *fc);

@@ -1,5 +1,6 @@
 /* iflinks.c - the links of the current network namespace through one
- * rtnetlink dump (RTM_GETLINK): index, IFLA_IFNAME, IFLA_IFALIAS.
+ * rtnetlink dump (RTM_GETLINK): index, IFLA_IFNAME, IFLA_IFALIAS,
+ * IFLA_MASTER.
  */
 #include <errno.h>
 #include <string.h>
@@ -33,6 +34,9 @@ static void links_parse(const struct nlmsghdr *h, struct fe_link *out)
 			links_copy(out->name, sizeof(out->name), a);
 		else if (a->rta_type == IFLA_IFALIAS)
 			links_copy(out->alias, sizeof(out->alias), a);
+		else if (a->rta_type == IFLA_MASTER &&
+			 RTA_PAYLOAD(a) >= sizeof(uint32_t))
+			memcpy(&out->master, RTA_DATA(a), sizeof(uint32_t));
 	}
 }
 
@@ -52,31 +56,42 @@ static int links_request(int fd)
 	return send(fd, buf, h->nlmsg_len, 0) < 0 ? -errno : 0;
 }
 
+int fe_links_parse(const void *buf, size_t len, struct fe_link *out, int max,
+		   int *n)
+{
+	const struct nlmsghdr *h = buf;
+
+	for (; NLMSG_OK(h, len); h = NLMSG_NEXT(h, len)) {
+		if (h->nlmsg_type == NLMSG_DONE)
+			return 1;
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			return e->error ? e->error : -EIO;
+		}
+		if (h->nlmsg_type == RTM_NEWLINK && *n < max &&
+		    h->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg)))
+			links_parse(h, &out[(*n)++]);
+	}
+	return 0;
+}
+
 /* Reads the dump's messages until NLMSG_DONE. */
 static int links_collect(int fd, struct fe_link *out, int max)
 {
 	char buf[32768] __attribute__((aligned(4)));
-	int n = 0;
+	int n = 0, ret;
 
 	for (;;) {
 		ssize_t len = recv(fd, buf, sizeof(buf), 0);
-		struct nlmsghdr *h = (struct nlmsghdr *)buf;
 
 		if (len < 0 && errno == EINTR)
 			continue;
 		if (len <= 0)
 			return len < 0 ? -errno : -EIO;
-		for (; NLMSG_OK(h, (size_t)len); h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE)
-				return n;
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				return e->error ? e->error : -EIO;
-			}
-			if (h->nlmsg_type == RTM_NEWLINK && n < max)
-				links_parse(h, &out[n++]);
-		}
+		ret = fe_links_parse(buf, (size_t)len, out, max, &n);
+		if (ret)
+			return ret < 0 ? ret : n;
 	}
 }
 

@@ -141,6 +141,10 @@ void ipfix_record_reverse(struct fe_record *out, const struct fe_record *in)
 	*out = *in;
 	memcpy(out->src, in->dst, sizeof(out->src));
 	memcpy(out->dst, in->src, sizeof(out->dst));
+	memcpy(out->nat_src, in->nat_dst, sizeof(out->nat_src));
+	memcpy(out->nat_dst, in->nat_src, sizeof(out->nat_dst));
+	out->nat_sport = in->nat_dport;
+	out->nat_dport = in->nat_sport;
 	out->fwd = in->rev;
 	memset(&out->rev, 0, sizeof(out->rev));
 	out->has_rev = false;
@@ -285,6 +289,14 @@ static uint64_t ipfix_field_value(uint16_t id, const struct fe_record *r,
 	case 161: /* flowDurationMilliseconds */
 	case 162:
 		return ipfix_duration(d, id == 162);
+	case 132: /* droppedOctetDeltaCount */
+		return d->dropped_octets;
+	case 133:
+		return d->dropped_packets;
+	case 227: /* postNAPTSourceTransportPort */
+		return r->nat_sport;
+	case 228:
+		return r->nat_dport;
 	case 195: /* ipDiffServCodePoint */
 		return d->tos >> 2;
 	case 196: /* ipPrecedence */
@@ -293,16 +305,35 @@ static uint64_t ipfix_field_value(uint16_t id, const struct fe_record *r,
 	return 0;
 }
 
-/* sourceIPv4Address, destinationIPv4Address and their IPv6 twins. */
+/* sourceIPv4Address, destinationIPv4Address, their post-NAT forms and
+ * the IPv6 twins.
+ */
 static bool ipfix_encode_address(uint8_t *p, const struct ipfix_field *f,
 				 const struct fe_record *r)
 {
 	const uint8_t *a;
 	size_t n = f->len < 16 ? f->len : 16;
 
-	if (f->id != 8 && f->id != 12 && f->id != 27 && f->id != 28)
+	switch (f->id) {
+	case 8:
+	case 27:
+		a = r->src;
+		break;
+	case 12:
+	case 28:
+		a = r->dst;
+		break;
+	case 225: /* postNATSourceIPv4Address */
+	case 281:
+		a = r->nat_src;
+		break;
+	case 226:
+	case 282:
+		a = r->nat_dst;
+		break;
+	default:
 		return false;
-	a = f->id == 8 || f->id == 27 ? r->src : r->dst;
+	}
 	memset(p, 0, f->len);
 	memcpy(p, a, n);
 	return true;

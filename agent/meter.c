@@ -505,11 +505,6 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 	m->prog_in_id = fd_id(m->prog_in_fd);
 	m->prog_xdp_id = fd_id(m->prog_xdp_fd);
 	m->prog_drop_id = fd_id(m->prog_drop_fd);
-	/* the drop meter's link: made with the set, or again where it went
-	 * (a set made when the tracepoint refused it)
-	 */
-	if (m->maps_ok && m->prog_drop_fd >= 0 && !hook_drop_attached(m))
-		hook_drop_attach(m);
 	m->keys = calloc(DRAIN_BATCH, sizeof(*m->keys));
 	m->vals = calloc(DRAIN_BATCH, sizeof(*m->vals));
 	if (!m->keys || !m->vals) {

@@ -2,9 +2,8 @@
  * hook_xdp.c, drain.c): struct meter and the calls down into the set's
  * internals and the hooks. Nothing outside these files includes it.
  *
- * The calls go one way: hook.c calls hook_tc.c and hook_xdp.c, and those
- * and drain.c call meter.c; meter.c calls hook_drop.c; nothing calls back
- * up.
+ * The calls go one way: hook.c calls hook_tc.c, hook_xdp.c and
+ * hook_drop.c, and those and drain.c call meter.c; nothing calls back up.
  */
 #ifndef FE_METER_INT_H
 #define FE_METER_INT_H

@@ -11,7 +11,24 @@ static bool rec_is_icmp(const struct fe_conv *c)
 
 static bool rec_path_has_data(const struct fe_path *p)
 {
-	return p->packets > 0 || p->octets > 0;
+	return p->packets > 0 || p->octets > 0 || p->dropped_packets ||
+	       p->dropped_octets;
+}
+
+/* The tuple after the NAT of the packets from side d (ports 0 for ICMP):
+ * the conversation's translation, else the tuple itself.
+ */
+static void rec_nat(const struct fe_conv *c, int d, struct fe_record *r)
+{
+	if (c->kflags & FE_KEY_OVERFLOW)
+		return;
+	r->nat = c->nat;
+	memcpy(r->nat_src, c->nat ? c->nat_addr[d] : c->addr[d], 16);
+	memcpy(r->nat_dst, c->nat ? c->nat_addr[!d] : c->addr[!d], 16);
+	if (rec_is_icmp(c))
+		return;
+	r->nat_sport = c->nat ? c->nat_port[d] : c->port[d];
+	r->nat_dport = c->nat ? c->nat_port[!d] : c->port[!d];
 }
 
 const struct fe_path *fe_conv_dominant_path(const struct fe_conv_dir *d)
@@ -54,6 +71,7 @@ static void rec_uni_tuple(const struct fe_conv *c, int d, uint16_t icmp_tc,
 		return;
 	memcpy(r->src, c->addr[d], 16);
 	memcpy(r->dst, c->addr[!d], 16);
+	rec_nat(c, d, r);
 	if (rec_is_icmp(c)) {
 		r->sport = 0;
 		r->dport = icmp_tc;
@@ -69,6 +87,7 @@ static void rec_bi_tuple(const struct fe_conv *c, struct fe_record *r)
 	memcpy(r->dst, c->addr[1], 16);
 	r->sport = c->port[0];
 	r->dport = c->port[1];
+	rec_nat(c, 0, r);
 	r->has_rev = true;
 	r->biflow_dir = c->init_known ? 1 : 0;
 }
@@ -88,6 +107,8 @@ static void rec_dir_from_path(const struct fe_path *p, struct fe_rec_dir *rd)
 	rd->ttl_min = p->ttl_min;
 	rd->ttl_max = p->ttl_max;
 	rd->flow_label = p->flow_label;
+	rd->dropped_packets = p->dropped_packets;
+	rd->dropped_octets = p->dropped_octets;
 }
 
 /* Whole direction; returns false (rd untouched) when it has no data. */
@@ -95,17 +116,21 @@ static bool rec_dir_from_dir(const struct fe_conv_dir *cd,
 			     struct fe_rec_dir *rd)
 {
 	const struct fe_path *dom = fe_conv_dominant_path(cd);
-	uint64_t pk = 0, oc = 0;
+	uint64_t pk = 0, oc = 0, dp = 0, dq = 0;
 	int i;
 
 	for (i = 0; i < cd->npaths; i++) {
 		pk += fe_pos(cd->paths[i].packets);
 		oc += fe_pos(cd->paths[i].octets);
+		dp += cd->paths[i].dropped_packets;
+		dq += cd->paths[i].dropped_octets;
 	}
-	if (!pk && !oc)
+	if (!pk && !oc && !dp && !dq)
 		return false;
 	rd->packets = pk;
 	rd->octets = oc;
+	rd->dropped_packets = dp;
+	rd->dropped_octets = dq;
 	rd->start_ms = cd->first_ms;
 	rd->end_ms = cd->last_ms;
 	rd->in_if = dom->in_if;

@@ -846,6 +846,255 @@ static void test_dedup_ingress_overflow(void **state)
 	flowcache__free(fc);
 }
 
+/* A translation (an FE_KIND_NAT entry) of orig (t) to post. */
+static void nat(struct flowcache *fc, struct tup t, const uint8_t *psrc,
+		const uint8_t *pdst, uint16_t psport, uint16_t pdport,
+		struct sink *s)
+{
+	struct fe_flow_key k;
+	struct fe_nat_val v;
+
+	memset(&k, 0, sizeof(k));
+	memset(&v, 0, sizeof(v));
+	k.kind = FE_KIND_NAT;
+	k.family = t.family;
+	k.proto = t.proto;
+	memcpy(k.src, t.src, 16);
+	memcpy(k.dst, t.dst, 16);
+	k.sport = t.sport;
+	k.dport = t.dport;
+	memcpy(v.src, psrc, 16);
+	memcpy(v.dst, pdst, 16);
+	v.sport = psport;
+	v.dport = pdport;
+	assert_int_equal(flowcache__nat(fc, &k, &v, 1000, on_emit, s), 0);
+}
+
+/* The router masquerades A:40000 -> B:53 as R:40001 on link 2 and meters
+ * both links at ingress and egress: the four sightings, two of them with
+ * the translated tuple, are one conversation, each direction exact, with
+ * the translation in its records; the translation may come first or last
+ * in the drain.
+ */
+static void nat_masquerade(bool nat_first)
+{
+	struct flowcache *fc = mkfc(15000, 60000, 2000, 100);
+	struct tup post = { 4, 17, R4, B4, 40001, 53 };
+	static struct sink s;
+	struct fe_record *r;
+
+	memset(&s, 0, sizeof(s));
+	flowcache__set_ingress_metered(fc, 1, true);
+	flowcache__set_ingress_metered(fc, 2, true);
+	flowcache__batch(fc);
+	if (nat_first)
+		nat(fc, UDP_AB, R4, B4, 40001, 53, &s);
+	add(fc, EG(2, 1, post, 5, 1000), 1000, &s);
+	add(fc, IN(2, rev(post), 3, 1001), 1000, &s);
+	add(fc, IN(1, UDP_AB, 5, 1000), 1000, &s);
+	add(fc, EG(1, 2, rev(UDP_AB), 3, 1001), 1000, &s);
+	if (!nat_first)
+		nat(fc, UDP_AB, R4, B4, 40001, 53, &s);
+	assert_int_equal(nflows(fc), 1);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.e[0].nbi, 1);
+	r = &s.e[0].bi[0];
+	assert_memory_equal(r->src, A4, 16);
+	assert_memory_equal(r->dst, B4, 16);
+	assert_int_equal(r->sport, 40000);
+	assert_int_equal(r->fwd.packets, 5);
+	assert_int_equal(r->fwd.octets, 500);
+	assert_int_equal(r->fwd.in_if, 1);
+	assert_int_equal(r->fwd.out_if, 2);
+	assert_int_equal(r->rev.packets, 3);
+	assert_int_equal(r->rev.in_if, 2);
+	assert_int_equal(r->rev.out_if, 1);
+	assert_true(r->nat);
+	assert_memory_equal(r->nat_src, R4, 16);
+	assert_memory_equal(r->nat_dst, B4, 16);
+	assert_int_equal(r->nat_sport, 40001);
+	assert_int_equal(r->nat_dport, 53);
+	/* uniflow: the reply's own translation, reversed */
+	assert_int_equal(s.e[0].nuni, 2);
+	assert_memory_equal(s.e[0].uni[1].src, B4, 16);
+	assert_memory_equal(s.e[0].uni[1].nat_dst, R4, 16);
+	assert_int_equal(s.e[0].uni[1].nat_dport, 40001);
+	assert_int_equal(stats(fc).nat_learnt, 1);
+	assert_int_equal(stats(fc).nat_merged, nat_first ? 0 : 1);
+	assert_int_equal(stats(fc).dedup_unmatched_packets, 0);
+	flowcache__free(fc);
+}
+
+static void test_nat_masquerade(void **state)
+{
+	nat_masquerade(true);
+	nat_masquerade(false);
+}
+
+/* An echo masqueraded with a new identifier (the kernel's sport) joins
+ * its reply; another ping between the same hosts stays apart.
+ */
+static void test_nat_icmp(void **state)
+{
+	struct flowcache *fc = mkfc(15000, 60000, 2000, 100);
+	struct tup req = { 4, 1, A4, B4, 7, 8 << 8 };
+	struct tup treq = { 4, 1, R4, B4, 9, 8 << 8 };
+	struct tup trep = { 4, 1, B4, R4, 9, 0 };
+	struct tup rep = { 4, 1, B4, A4, 7, 0 };
+	struct tup other = { 4, 1, A4, B4, 8, 8 << 8 };
+	static struct sink s;
+
+	memset(&s, 0, sizeof(s));
+	flowcache__set_ingress_metered(fc, 1, true);
+	flowcache__set_ingress_metered(fc, 2, true);
+	nat(fc, req, R4, B4, 9, 8 << 8, &s);
+	add(fc, IN(1, req, 4, 1000), 1000, &s);
+	add(fc, EG(2, 1, treq, 4, 1000), 1000, &s);
+	add(fc, IN(2, trep, 4, 1001), 1000, &s);
+	add(fc, EG(1, 2, rep, 4, 1001), 1000, &s);
+	add(fc, IN(1, other, 1, 1002), 1000, &s);
+	assert_int_equal(nflows(fc), 2);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
+	assert_int_equal(s.n, 2);
+	for (int i = 0; i < 2; i++) {
+		struct fe_record *r = &s.e[i].bi[0];
+
+		if (r->fwd.packets == 1)
+			continue; /* the other ping */
+		assert_int_equal(r->fwd.packets, 4);
+		assert_int_equal(r->rev.packets, 4);
+		assert_int_equal(r->fwd.out_if, 2);
+		assert_int_equal(r->rev.out_if, 1);
+		assert_int_equal(r->sport, 0);
+		assert_true(r->nat);
+		assert_memory_equal(r->nat_src, R4, 16);
+		assert_int_equal(r->nat_sport, 0);
+	}
+	flowcache__free(fc);
+}
+
+/* An egress sighting whose ingress sighting this conversation never had
+ * (here: translated, and the translation lost) counts on its own; it used
+ * to cancel itself against an ingress path it never had.
+ */
+static void test_dedup_unmatched(void **state)
+{
+	struct flowcache *fc = mkfc(15000, 60000, 2000, 100);
+	struct tup post = { 4, 17, R4, B4, 40001, 53 };
+	static struct sink s;
+
+	memset(&s, 0, sizeof(s));
+	flowcache__set_ingress_metered(fc, 1, true);
+	flowcache__batch(fc);
+	add(fc, IN(1, UDP_AB, 5, 1000), 1000, &s);
+	add(fc, EG(2, 1, post, 5, 1000), 1000, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
+	assert_int_equal(s.n, 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(s.e[i].bi[0].fwd.packets, 5);
+		assert_int_equal(s.e[i].bi[0].fwd.octets, 500);
+	}
+	assert_int_equal(stats(fc).dedup_unmatched_packets, 5);
+	assert_int_equal(stats(fc).dedup_clamped_packets, 0);
+	flowcache__free(fc);
+}
+
+static struct fe_obs drop(struct fe_obs o, uint64_t pk)
+{
+	o.key.kind = FE_KIND_DROP;
+	o.packets = pk;
+	o.octets = pk * 100;
+	return o;
+}
+
+/* The egress meter of 2 counted 10 packets, its qdisc dropped 6: 4 leave,
+ * 6 are dropped, on path (1,2), whatever meters link 1 has; a drop after
+ * the packets' export comes off the next export.
+ */
+static void test_drops(void **state)
+{
+	for (int ing = 0; ing < 2; ing++) {
+		struct flowcache *fc = mkfc(15000, 1000, 2000, 100);
+		static struct sink s;
+
+		memset(&s, 0, sizeof(s));
+		flowcache__set_ingress_metered(fc, 1, ing);
+		flowcache__batch(fc);
+		add(fc, drop(EG(2, 1, UDP_AB, 0, 1000), 6), 1000, &s);
+		if (ing)
+			add(fc, IN(1, UDP_AB, 10, 1000), 1000, &s);
+		add(fc, EG(2, 1, UDP_AB, 10, 1000), 1000, &s);
+		flowcache__expire(fc, 2000, on_emit, &s);
+		assert_int_equal(s.n, 1);
+		assert_int_equal(s.e[0].bi[0].fwd.packets, 4);
+		assert_int_equal(s.e[0].bi[0].fwd.octets, 400);
+		assert_int_equal(s.e[0].bi[0].fwd.dropped_packets, 6);
+		assert_int_equal(s.e[0].bi[0].fwd.dropped_octets, 600);
+		assert_int_equal(s.e[0].bi[0].fwd.out_if, 2);
+		assert_int_equal(s.e[0].nsplit, 1);
+		assert_int_equal(s.e[0].split[0].fwd.packets, 4);
+		assert_int_equal(s.e[0].split[0].fwd.dropped_packets, 6);
+		assert_int_equal(s.e[0].split[0].fwd.in_if, 1);
+		/* dropped after the export: off the next one */
+		flowcache__batch(fc);
+		add(fc, drop(EG(2, 1, UDP_AB, 0, 2000), 3), 2000, &s);
+		flowcache__expire(fc, 3000, on_emit, &s);
+		assert_int_equal(s.n, 2);
+		assert_int_equal(s.e[1].bi[0].fwd.packets, 0);
+		assert_int_equal(s.e[1].bi[0].fwd.dropped_packets, 3);
+		flowcache__batch(fc);
+		if (ing)
+			add(fc, IN(1, UDP_AB, 5, 3000), 3000, &s);
+		add(fc, EG(2, 1, UDP_AB, 5, 3000), 3000, &s);
+		flowcache__flush(fc, NULL, NULL, 4000, on_emit, &s);
+		assert_int_equal(s.n, 3);
+		assert_int_equal(s.e[2].bi[0].fwd.packets, 2);
+		assert_int_equal(s.e[2].bi[0].fwd.dropped_packets, 0);
+		assert_int_equal(stats(fc).obs_dropped, 2);
+		flowcache__free(fc);
+	}
+}
+
+/* A VRF: link 5 is a slave of master 9, metered at ingress; the egress
+ * meter of 2 names 9 as the interface the packet came in by. Each packet
+ * counts once, on the slave's path.
+ */
+static void test_dedup_vrf(void **state)
+{
+	const uint32_t masters[][2] = { { 5, 9 }, { 6, 9 } };
+	struct flowcache *fc = mkfc(15000, 60000, 2000, 100);
+	static struct sink s;
+
+	memset(&s, 0, sizeof(s));
+	flowcache__set_ingress_metered(fc, 5, true);
+	flowcache__set_ingress_metered(fc, 6, true);
+	assert_false(flowcache__ingress_metered(fc, 9));
+	assert_int_equal(flowcache__set_masters(fc, masters, 2), 0);
+	assert_true(flowcache__ingress_metered(fc, 9));
+	assert_false(flowcache__ingress_metered(fc, 7));
+	flowcache__batch(fc);
+	/* the egress sighting first: the slave is guessed, then settled */
+	add(fc, EG(2, 9, UDP_AB, 4, 1000), 1000, &s);
+	add(fc, IN(6, UDP_AB, 4, 1000), 1000, &s);
+	add(fc, IN(6, UDP_AB, 1, 1000), 1000, &s); /* delivered locally */
+	flowcache__expire(fc, 1500, on_emit, &s);
+	flowcache__flush(fc, NULL, NULL, 2000, on_emit, &s);
+	assert_int_equal(s.n, 1);
+	assert_int_equal(s.e[0].bi[0].fwd.packets, 5);
+	assert_int_equal(s.e[0].nsplit, 2);
+	for (int i = 0; i < 2; i++) {
+		struct fe_rec_dir *d = &s.e[0].split[i].fwd;
+
+		assert_int_equal(d->in_if, d->out_if ? 5 : 6);
+		assert_int_equal(d->packets, d->out_if ? 4 : 1);
+	}
+	/* without the masters the packets counted twice */
+	assert_int_equal(flowcache__set_masters(fc, masters, 0), 0);
+	assert_false(flowcache__ingress_metered(fc, 9));
+	flowcache__free(fc);
+}
+
 static void test_overflow_entries(void **state)
 {
 	struct flowcache *fc = mkfc(15000, 60000, 2000, 100);
@@ -1262,6 +1511,11 @@ int main(void)
 		cmocka_unit_test(test_egress_only),
 		cmocka_unit_test(test_ingress_only),
 		cmocka_unit_test(test_dedup_ingress_overflow),
+		cmocka_unit_test(test_nat_masquerade),
+		cmocka_unit_test(test_nat_icmp),
+		cmocka_unit_test(test_dedup_unmatched),
+		cmocka_unit_test(test_drops),
+		cmocka_unit_test(test_dedup_vrf),
 		cmocka_unit_test(test_overflow_entries),
 		cmocka_unit_test(test_catchall_path),
 		cmocka_unit_test(test_many_flows),

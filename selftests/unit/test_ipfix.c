@@ -498,6 +498,32 @@ static void test_field_values(void **state)
 	assert_int_equal(g32(b), 42);
 	ENC(8, 4, 0);
 	assert_int_equal(g32(b), 0x0a010203);
+	/* the NAT's tuple and the drops */
+	r.nat = true;
+	r.nat_src[0] = 192, r.nat_src[3] = 1;
+	r.nat_dst[0] = 10, r.nat_dst[3] = 9;
+	r.nat_sport = 61000;
+	r.nat_dport = 443;
+	r.fwd.dropped_packets = 6;
+	r.fwd.dropped_octets = 600;
+	r.rev.dropped_packets = 2;
+	ENC(225, 4, 0);
+	assert_int_equal(g32(b), 0xc0000001);
+	ENC(226, 4, 0);
+	assert_int_equal(g32(b), 0x0a000009);
+	ENC(227, 2, 0);
+	assert_int_equal(b[0] << 8 | b[1], 61000);
+	ENC(228, 2, 0);
+	assert_int_equal(b[0] << 8 | b[1], 443);
+	ENC(281, 16, 0);
+	assert_int_equal(b[0], 192);
+	assert_int_equal(b[15], 0);
+	ENC(133, 8, 0);
+	assert_int_equal(g64(b), 6);
+	ENC(132, 8, 0);
+	assert_int_equal(g64(b), 600);
+	ENC(133, 8, IPFIX_PEN_REVERSE);
+	assert_int_equal(g64(b), 2);
 #undef ENC
 }
 
@@ -587,6 +613,16 @@ static void test_record_reverse(void **state)
 	assert_int_equal(o.fwd.octets, 5);
 	assert_false(o.has_rev);
 	assert_int_equal(o.biflow_dir, 2);
+	/* the translation turns round with the tuple */
+	r.nat_src[0] = 1;
+	r.nat_dst[0] = 2;
+	r.nat_sport = 3;
+	r.nat_dport = 4;
+	ipfix_record_reverse(&o, &r);
+	assert_int_equal(o.nat_src[0], 2);
+	assert_int_equal(o.nat_dst[0], 1);
+	assert_int_equal(o.nat_sport, 4);
+	assert_int_equal(o.nat_dport, 3);
 }
 
 static void test_ie_registry(void **state)
@@ -620,6 +656,12 @@ static void test_ie_registry(void **state)
 	assert_int_equal(ie_for_family(139, 4), 32);
 	assert_int_equal(ie_for_family(31, 4), 0);
 	assert_int_equal(ie_for_family(1, 6), 1);
+	/* what a router's NAT and its qdiscs make */
+	assert_true(ie_by_id(225)->exportable && !ie_by_id(225)->reversible);
+	assert_true(ie_by_id(228)->exportable);
+	assert_true(ie_by_id(133)->exportable && ie_by_id(133)->reversible);
+	assert_int_equal(ie_for_family(225, 6), 281);
+	assert_int_equal(ie_for_family(282, 4), 226);
 }
 
 static void test_endpoint(void **state)
