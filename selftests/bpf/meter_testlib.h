@@ -603,6 +603,7 @@ static inline __u32 mt_pkt_build(const struct mt_pkt_spec *s, __u8 *buf,
 		case IPPROTO_ICMPV6:
 			l4[0] = s->icmp_type;
 			l4[1] = s->icmp_code;
+			mt_put16(l4 + 4, s->sport); /* an echo's identifier */
 			break;
 		default: /* UDP, UDP-Lite, SCTP: ports first */
 			mt_put16(l4, s->sport);

@@ -150,6 +150,11 @@ static void expect_spec(const struct mt_pkt_spec *s,
 	}
 	if (proto == IPPROTO_ICMP || proto == IPPROTO_ICMPV6) {
 		e->key.dport = s->icmp_type << 8 | s->icmp_code;
+		/* an echo request or reply: its identifier */
+		if (proto == IPPROTO_ICMP ? s->icmp_type == 8 || s->icmp_type == 0
+					  : s->icmp_type == 128 ||
+						    s->icmp_type == 129)
+			e->key.sport = s->sport;
 	} else {
 		e->key.sport = s->sport;
 		e->key.dport = s->dport;
