@@ -23,8 +23,19 @@
 #   link used, from the server's side: exact for requests, and for replies
 #   unless the server sends GSO super-packets), "max_iplen"}, ...]}
 # ICMP: sport 0, dport type << 8 | code of that direction's messages.
+#
+# Behind a NAT (--nat; --to ADDR/--to-port PORT: where the client sends, a
+# port forward, while the server listens on --dst/--port) the server side
+# sees translated tuples: every direction then also has "post" {src, dst,
+# sport, dport}, the tuple on the server's side of the router (ICMP: ports
+# 0), learnt from what the server received (a flow index in the first two
+# payload octets; ICMP: the captured echo requests). Requests are counted
+# where the server receives their post tuple, links matched by it.
+# --lossy: a burst into a shaped link; senders' counts may exceed the
+# receivers' (the truth stays exact: it is the receiver's capture).
 import argparse
 import ctypes
+import errno
 import json
 import os
 import select
@@ -112,12 +123,14 @@ def parse_ip(pkt):
         fam = 6
     else:
         return None
-    sport = dport = 0
+    sport = dport = echo_id = 0
     if proto in (6, 17) and len(l4) >= 4:
         sport, dport = struct.unpack_from("!HH", l4, 0)
     elif proto in (1, 58) and len(l4) >= 2:
         dport = l4[0] << 8 | l4[1]
-    return fam, src, dst, proto, sport, dport, iplen
+        if len(l4) >= 6:
+            echo_id = struct.unpack_from("!H", l4, 4)[0]
+    return fam, src, dst, proto, sport, dport, iplen, echo_id
 
 
 class Capture:
@@ -181,11 +194,14 @@ class Truth:
         self.notes = []
         self.dirs = []  # dicts, in output order
 
-    def add(self, src, dst, proto, sport, dport, role, flow, sent):
+    def add(self, src, dst, proto, sport, dport, role, flow, sent,
+            post=None):
         self.dirs.append(dict(src=src, dst=dst, sport=sport, dport=dport,
                               proto=proto, role=role, flow=flow,
                               sent_packets=sent, packets=0, octets=0,
                               links={}, link_octets={}, max_iplen=0))
+        if post:
+            self.dirs[-1]["post"] = post
 
     def fill(self, cli_rows, srv_rows, match):
         """match(d, tuple) -> bool selects the rows of direction d. A
@@ -194,14 +210,16 @@ class Truth:
         for d in self.dirs:
             req = d["role"] == "request"
             rx = srv_rows if req else cli_rows
+            srv_d = dict(d, **d.get("post", {}))  # the server's view
+            rx_d = srv_d if req else d
             for ifname, out, t in rx:
-                if not out and match(d, t):
+                if not out and match(rx_d, t):
                     d["packets"] += 1
                     d["octets"] += t[6]
                     d["max_iplen"] = max(d["max_iplen"], t[6])
             for ifname, out, t in srv_rows:
                 # server rx = request via fe-sN, server tx = reply via fe-sN
-                if out != req and match(d, t):
+                if out != req and match(srv_d, t):
                     ln = link_of(ifname)
                     d["links"][ln] = d["links"].get(ln, 0) + 1
                     lo = d["link_octets"]
@@ -213,7 +231,8 @@ class Truth:
                     "gso/tso off)" % (d["role"], d["src"], d["sport"],
                                       d["dst"], d["dport"], d["max_iplen"]))
             if d["sent_packets"] is not None and \
-                    d["sent_packets"] != d["packets"]:
+                    d["sent_packets"] != d["packets"] and \
+                    not self.args.lossy:
                 self.notes.append(
                     "%s %s:%d->%s:%d: sent %d, received %d packets" %
                     (d["role"], d["src"], d["sport"], d["dst"], d["dport"],
@@ -293,7 +312,9 @@ def run_udp(args):
             s.bind(("::" if fam == 6 else "0.0.0.0", sport))
             socks.append(s)
     srv_count = {}
+    srv_peer = {}  # --nat: flow index -> the client as the server sees it
     stop = threading.Event()
+    to = (args.to or args.dst, args.to_port or args.port)
 
     def server():
         srv.settimeout(0.05)
@@ -303,21 +324,30 @@ def run_udp(args):
             except socket.timeout:
                 continue
             key = peer[1]
+            if args.nat:
+                key = int.from_bytes(data[:2], "big")
+                srv_peer[key] = peer
             srv_count[key] = srv_count.get(key, 0) + 1
             if args.echo:
                 srv.sendto(data, peer)
 
     th = threading.Thread(target=server, daemon=True)
     th.start()
-    payload = bytes(args.size)
+    payloads = [k.to_bytes(2, "big") + bytes(args.size - 2) if args.nat
+                else bytes(args.size) for k in range(args.flows)]
     sent = [0] * args.flows
     start = time.monotonic()
     i = 0
     for n in range(args.count):
         for k, s in enumerate(socks):
             pace(start, i, args.interval)
-            s.sendto(payload, (args.dst, args.port))
-            sent[k] += 1
+            try:
+                s.sendto(payloads[k], to)
+                sent[k] += 1
+            except OSError as e:
+                # a full queue refused it: never on the wire
+                if not args.lossy or e.errno != errno.ENOBUFS:
+                    raise
             i += 1
     # wait for the last echoes, then stop the sink
     time.sleep(0.2)
@@ -325,11 +355,21 @@ def run_udp(args):
     th.join()
     for k, s in enumerate(socks):
         sport = s.getsockname()[1]
-        truth.add(src_addr(fam), args.dst, 17, sport, args.port, "request",
-                  k, sent[k])
+        key, post, rpost = sport, None, None
+        if args.nat:
+            key = k
+            if k not in srv_peer:
+                truth.notes.append("flow %d: the server received nothing" %
+                                   k)
+                continue
+            pa, pp = srv_peer[k][:2]
+            post = dict(src=pa, dst=args.dst, sport=pp, dport=args.port)
+            rpost = dict(src=args.dst, dst=pa, sport=args.port, dport=pp)
+        truth.add(src_addr(fam), to[0], 17, sport, to[1], "request", k,
+                  sent[k], post)
         if args.echo:
-            truth.add(args.dst, src_addr(fam), 17, args.port, sport, "reply",
-                      k, srv_count.get(sport, 0))
+            truth.add(to[0], src_addr(fam), 17, to[1], sport, "reply", k,
+                      srv_count.get(key, 0), rpost)
         s.close()
     srv.close()
     finish_captures(truth, cli_cap, srv_cap)
@@ -365,7 +405,10 @@ def run_tcp(args):
     cli_before = tcp_segs(args.cli)
     srv_before = tcp_segs(args.srv)
     srv_bytes = {}
+    srv_peer = {}  # --nat: connection index -> the client as seen
+    cli_port = {}
     errors = []
+    to = (args.to or args.dst, args.to_port or args.port)
 
     def serve(c, peer):
         total = 0
@@ -374,6 +417,11 @@ def run_tcp(args):
                 data = c.recv(262144)
                 if not data:
                     break
+                if args.nat and not total:
+                    # the client's first two octets: its index
+                    if len(data) < 2:
+                        data += c.recv(1)
+                    srv_peer[int.from_bytes(data[:2], "big")] = peer
                 total += len(data)
                 if args.echo:
                     c.sendall(data)
@@ -398,7 +446,7 @@ def run_tcp(args):
     acc = threading.Thread(target=acceptor, daemon=True)
     acc.start()
 
-    def client(s):
+    def client(k, s):
         got = [0]
 
         def reader():
@@ -414,13 +462,16 @@ def run_tcp(args):
                 errors.append("client recv: %s" % e)
 
         try:
-            s.connect((args.dst, args.port))
+            s.connect(to)
+            cli_port[k] = s.getsockname()[1]
             rd = threading.Thread(target=reader, daemon=True)
             rd.start()
             buf = bytes(args.write)
             left = args.bytes
             start = time.monotonic()
             i = 0
+            if args.nat:
+                left -= s.send(k.to_bytes(2, "big"))
             while left > 0:
                 pace(start, i, args.interval)
                 left -= s.send(buf[:min(left, args.write)])
@@ -434,8 +485,8 @@ def run_tcp(args):
             errors.append("client: %s" % e)
         s.close()
 
-    ths = [threading.Thread(target=client, args=(s,), daemon=True)
-           for s in conns]
+    ths = [threading.Thread(target=client, args=(k, s), daemon=True)
+           for k, s in enumerate(conns)]
     ports = []
     for t in ths:
         t.start()
@@ -449,13 +500,23 @@ def run_tcp(args):
     finish_captures(truth, cli_cap, srv_cap)
     # the client ports: from the captured SYNs (sockets are closed now)
     for _, out, t in cli_cap.rows:
-        if out and t[3] == 6 and t[5] == args.port and t[4] not in ports:
+        if out and t[3] == 6 and t[5] == to[1] and t[4] not in ports:
             ports.append(t[4])
     for k, sport in enumerate(ports):
-        truth.add(src_addr(fam), args.dst, 6, sport, args.port, "request",
-                  k, None)
-        truth.add(args.dst, src_addr(fam), 6, args.port, sport, "reply", k,
-                  None)
+        post = rpost = None
+        if args.nat:
+            kk = [j for j, p in cli_port.items() if p == sport]
+            if not kk or kk[0] not in srv_peer:
+                errors.append("connection from port %d: not seen by the "
+                              "server" % sport)
+                continue
+            pa, pp = srv_peer[kk[0]][:2]
+            post = dict(src=pa, dst=args.dst, sport=pp, dport=args.port)
+            rpost = dict(src=args.dst, dst=pa, sport=args.port, dport=pp)
+        truth.add(src_addr(fam), to[0], 6, sport, to[1], "request", k, None,
+                  post)
+        truth.add(to[0], src_addr(fam), 6, to[1], sport, "reply", k, None,
+                  rpost)
     truth.fill(cli_cap.rows, srv_cap.rows, match_ports)
     req = sum(d["packets"] for d in truth.dirs if d["role"] == "request")
     rep = sum(d["packets"] for d in truth.dirs if d["role"] == "reply")
@@ -477,9 +538,10 @@ def run_icmp(args):
     fam = family_of(args.dst)
     truth = Truth(args, fam)
     cli_cap, srv_cap = captures(args)
+    to = args.to or args.dst
     cmd = ["nsenter", "--net=/run/netns/" + args.cli, "ping", "-q",
            "-%d" % fam, "-c", str(args.count), "-s", str(args.size),
-           "-i", "%g" % args.interval, "-W", "1", args.dst]
+           "-i", "%g" % args.interval, "-W", "1", to]
     p = subprocess.run(cmd, capture_output=True, text=True)
     tx = rx = None
     for ln in p.stdout.splitlines():
@@ -492,9 +554,21 @@ def run_icmp(args):
     req_type = 128 << 8 if fam == 6 else 8 << 8
     rep_type = 129 << 8 if fam == 6 else 0
     proto = 58 if fam == 6 else 1
-    truth.add(src_addr(fam), args.dst, proto, 0, req_type, "request", 0, tx)
-    truth.add(args.dst, src_addr(fam), proto, 0, rep_type, "reply", 0, rx)
     finish_captures(truth, cli_cap, srv_cap)
+    post = rpost = None
+    if args.nat:
+        # the source of the echo requests the server received
+        seen = {t[1] for _, out, t in srv_cap.rows
+                if not out and t[3] == proto and t[5] == req_type and
+                t[2] == args.dst}
+        if len(seen) != 1:
+            raise SystemExit("fe_traffic: the server saw echo requests "
+                             "from %s, want one source" % sorted(seen))
+        pa = seen.pop()
+        post = dict(src=pa, dst=args.dst, sport=0, dport=req_type)
+        rpost = dict(src=args.dst, dst=pa, sport=0, dport=rep_type)
+    truth.add(src_addr(fam), to, proto, 0, req_type, "request", 0, tx, post)
+    truth.add(to, src_addr(fam), proto, 0, rep_type, "reply", 0, rx, rpost)
     truth.fill(cli_cap.rows, srv_cap.rows, match_ports)
     if tx != rx:
         truth.notes.append("ping: %d transmitted, %d received" % (tx, rx))
@@ -511,6 +585,14 @@ def main():
     common.add_argument("--dst", default="10.10.9.1",
                         help="server address (v4 or v6)")
     common.add_argument("-o", "--output", help="write the JSON here")
+    common.add_argument("--nat", action="store_true",
+                        help="the router translates: learn each "
+                        "direction's tuple on the server side (post)")
+    common.add_argument("--to", help="where the client sends (a port "
+                        "forward; default --dst)")
+    common.add_argument("--lossy", action="store_true",
+                        help="drops on the way are expected (a shaped "
+                        "link): senders' counts are not checked")
     u = sub.add_parser("udp", parents=[common])
     u.add_argument("--port", type=int, default=5001)
     u.add_argument("--count", type=int, default=100,
@@ -524,6 +606,8 @@ def main():
                    help="seconds between packets (all flows)")
     u.add_argument("--echo", action="store_true",
                    help="server echoes each datagram")
+    u.add_argument("--to-port", type=int, default=0,
+                   help="the port the client sends to (default --port)")
     t = sub.add_parser("tcp", parents=[common])
     t.add_argument("--port", type=int, default=5002)
     t.add_argument("--bytes", type=int, default=100000)
@@ -534,6 +618,7 @@ def main():
                    help="concurrent connections")
     t.add_argument("--sport", type=int, default=0)
     t.add_argument("--echo", action="store_true")
+    t.add_argument("--to-port", type=int, default=0)
     t.add_argument("--no-nodelay", dest="nodelay", action="store_false")
     i = sub.add_parser("icmp", parents=[common])
     i.add_argument("--count", type=int, default=20)

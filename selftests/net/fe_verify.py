@@ -8,7 +8,8 @@
 # usage: fe_verify.py check --truth T.json... --records R... --ifmap M.json
 #                           [--biflow yes|no] [--one-record] [--flowdir N]
 #                           [--overflow] [--no-ifcheck] [--per-link]
-#                           [--require-rev-if] [--quiet]
+#                           [--require-rev-if] [--nat] [--dropped N]
+#                           [--quiet]
 #        fe_verify.py ifmap NETNS          (prints {"fe-c0": 2, ...})
 # Exit 0 when everything matches, 1 with one line per mismatch.
 import argparse
@@ -57,6 +58,8 @@ def side(obj, pre):
         return None
     return dict(packets=obj.get(k("packetDeltaCount"), 0),
                 octets=obj.get(k("octetDeltaCount"), 0),
+                dropped=obj.get(k("droppedPacketDeltaCount")),
+                dropped_octets=obj.get(k("droppedOctetDeltaCount")),
                 in_if=obj.get(k("ingressInterface")),
                 out_if=obj.get(k("egressInterface")),
                 flowdir=obj.get(k("flowDirection")))
@@ -127,6 +130,35 @@ def matches(d, r, reverse):
     return sp == d["sport"] and dp == d["dport"]
 
 
+def post_errors(d, r, reverse):
+    """--nat: the postNAT elements of record r against the truth's
+    translation of d (its "post" tuple; without one, the tuple itself),
+    read from r's forward side (a biflow's, or d reversed)."""
+    o = r["raw"]
+    if r["fmt"] != "ipfix":
+        return ["%s: a %s record has no postNAT elements" % (dname(d),
+                                                              r["fmt"])]
+    p = d.get("post", d)
+    want = dict(src=p["src"], dst=p["dst"], sport=p["sport"],
+                dport=p["dport"])
+    if reverse:
+        want = dict(src=p["dst"], dst=p["src"], sport=p["dport"],
+                    dport=p["sport"])
+    got = dict(src=addr(o.get("postNATSourceIPv4Address",
+                              o.get("postNATSourceIPv6Address"))),
+               dst=addr(o.get("postNATDestinationIPv4Address",
+                              o.get("postNATDestinationIPv6Address"))),
+               sport=o.get("postNAPTSourceTransportPort"),
+               dport=o.get("postNAPTDestinationTransportPort"))
+    keys = ("src", "dst") if d["proto"] in ICMP else tuple(want)
+    want = {k: addr(want[k]) if k in ("src", "dst") else want[k]
+            for k in keys}
+    got = {k: got[k] for k in keys}
+    if got != want:
+        return ["%s: postNAT %s, want %s" % (dname(d), got, want)]
+    return []
+
+
 def conv_key(d):
     ends = [(addr(d["src"]), d["sport"]), (addr(d["dst"]), d["dport"])]
     if d["proto"] in ICMP:
@@ -175,6 +207,7 @@ def check(args):
             used.add(i)
     tot_truth = [0, 0]
     tot_seen = [0, 0]
+    dropped = [0, 0]
     for d in dirs:
         pk = oc = 0
         nrec = 0
@@ -191,6 +224,10 @@ def check(args):
                     continue
                 used.add(i)
                 conv_recs.setdefault(conv_key(d), set()).add(i)
+                if args.nat:
+                    errs.extend(post_errors(d, r, reverse))
+                dropped[0] += (s.get("dropped") or 0)
+                dropped[1] += (s.get("dropped_octets") or 0)
                 if args.biflow == "yes" and r["rev"] is None and \
                         "reversePacketDeltaCount" not in r["raw"] and \
                         "out_packets" not in r["raw"]:
@@ -268,6 +305,16 @@ def check(args):
                         (seen, tuple(tot_truth)))
         if args.expect_overflow and not ovf_pkts:
             errs.append("no overflow record carried any packets")
+    if args.dropped is not None:
+        print("dropped: %d packets %d octets in the matched records, want "
+              "%d packets" % (dropped[0], dropped[1], args.dropped))
+        if dropped[0] != args.dropped:
+            errs.append("droppedPacketDeltaCount adds up to %d, want %d" %
+                        (dropped[0], args.dropped))
+        if args.dropped_octets is not None and \
+                dropped[1] != args.dropped_octets:
+            errs.append("droppedOctetDeltaCount adds up to %d, want %d" %
+                        (dropped[1], args.dropped_octets))
     if args.one_record:
         for k, ids in conv_recs.items():
             if len(ids) != 1:
@@ -307,6 +354,13 @@ def main():
                    help="biflow records carry reverse{In,E}gressInterface")
     c.add_argument("--per-link", action="store_true",
                    help="packets/octets per router link match the truth")
+    c.add_argument("--nat", action="store_true",
+                   help="postNAT elements equal the truth's translation")
+    c.add_argument("--dropped", type=int,
+                   help="droppedPacketDeltaCount of the matched records "
+                   "adds up to N")
+    c.add_argument("--dropped-octets", type=int,
+                   help="and droppedOctetDeltaCount to N")
     c.add_argument("--quiet", action="store_true")
     m = sub.add_parser("ifmap")
     m.add_argument("netns")

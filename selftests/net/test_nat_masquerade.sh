@@ -1,0 +1,91 @@
+#!/bin/bash
+# test_nat_masquerade.sh - the router masquerades (nft, SNAT to the address
+# of each server-side link fe-s1..3, ports moved to 20000-29999) over the
+# three ECMP links. In ingress modes tc, xdp and off, every conversation
+# (UDP and TCP over IPv4, UDP over IPv6: NAT66, ICMP echo) is one record
+# under its original tuple, both directions exact against the receivers'
+# captures, and postNATSourceIPv4Address / postNAPTSourceTransportPort (and
+# the IPv6 twin) equal the translation the server saw. Uniflow records say
+# the same per direction.
+. "$(dirname "$0")/lib.sh"
+fe_init masq
+fe_require_cmd nft
+
+# fe_nat_template: a template with the postNAT and dropped elements.
+fe_nat_template() {
+	cat <<'INI'
+
+[template nat]
+id = 2000
+fields = flowStartMilliseconds flowEndMilliseconds
+	octetDeltaCount packetDeltaCount protocolIdentifier
+	sourceIPv4Address destinationIPv4Address
+	sourceTransportPort destinationTransportPort
+	ingressInterface egressInterface flowDirection icmpTypeCodeIPv4
+	postNATSourceIPv4Address postNATDestinationIPv4Address
+	postNAPTSourceTransportPort postNAPTDestinationTransportPort
+	droppedPacketDeltaCount droppedOctetDeltaCount flowEndReason
+INI
+}
+
+masquerade() {
+	fe_nsexec rtr nft -f - <<'NFT' || fe_fail "nft: cannot load the masquerade rules"
+table inet fe_nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname { "fe-s1", "fe-s2", "fe-s3" } meta l4proto { tcp, udp } masquerade to :20000-29999
+		oifname { "fe-s1", "fe-s2", "fe-s3" } masquerade
+	}
+}
+NFT
+}
+
+for ingress in tc xdp off; do
+	fe_log "--- ingress = $ingress"
+	fe_topo_up sym
+	masquerade
+	rm -rf "$FE_PIN"
+	port=$(fe_port)
+	uport=$(fe_port)
+	fe_collect_start "c_$ingress" "$port"
+	fe_collect_start "u_$ingress" "$uport"
+	{
+		fe_agent_conf "$ingress"
+		fe_collector_conf c1 "$port" yes no template=nat
+		fe_collector_conf u1 "$uport" no no template=nat
+		fe_nat_template
+	} >"$FE_TMP/agent-$ingress.ini"
+	fe_agent_start "$FE_TMP/agent-$ingress.ini"
+	fe_gen "udp_$ingress" udp --nat --flows 6 --count 30 --size 500 \
+		--echo --sport 43000 --interval 0.0005
+	fe_gen "udp6_$ingress" udp --nat --dst fd00:fe:9::1 --flows 3 \
+		--count 30 --size 700 --echo --sport 44000 --interval 0.0005
+	fe_gen "icmp_$ingress" icmp --nat --count 15 --size 100 \
+		--interval 0.005
+	fe_gen "tcp_$ingress" tcp --nat --flows 2 --bytes 60000 --write 4000 \
+		--interval 0.001 --echo
+	# the translation really moved the ports and spread over the links
+	python3 - "$FE_TMP"/udp_"$ingress".json "$FE_TMP"/tcp_"$ingress".json <<'PY' || fe_fail "the masquerade did not translate as the test expects"
+import json, sys
+links = set()
+for f in sys.argv[1:]:
+    for x in json.load(open(f))["directions"]:
+        p = x["post"]
+        if x["role"] == "request":
+            assert p["src"].startswith("10.10.") and \
+                p["src"] != x["src"], p
+            assert 20000 <= p["sport"] <= 29999, p
+            links.update(x["links"])
+assert len(links) >= 2, links
+PY
+	fe_agent_stop
+	fe_collect_stop "c_$ingress"
+	fe_collect_stop "u_$ingress"
+	fe_log "uniflow records:"
+	fe_verify "udp_$ingress udp6_$ingress icmp_$ingress tcp_$ingress" \
+		"u_$ingress.jsonl" --biflow no --nat --quiet
+	fe_log "biflow records:"
+	fe_verify "udp_$ingress udp6_$ingress icmp_$ingress tcp_$ingress" \
+		"c_$ingress.jsonl" --biflow yes --nat --one-record --quiet
+done
+exit 0
