@@ -337,6 +337,24 @@ fe_collector_conf() {
 	done
 }
 
+# fe_nat_template: a [template nat] section (id 2000) with the postNAT and
+# dropped elements, for the collectors of the NAT and shaping tests.
+fe_nat_template() {
+	cat <<'INI'
+
+[template nat]
+id = 2000
+fields = flowStartMilliseconds flowEndMilliseconds
+	octetDeltaCount packetDeltaCount protocolIdentifier
+	sourceIPv4Address destinationIPv4Address
+	sourceTransportPort destinationTransportPort
+	ingressInterface egressInterface flowDirection icmpTypeCodeIPv4
+	postNATSourceIPv4Address postNATDestinationIPv4Address
+	postNAPTSourceTransportPort postNAPTDestinationTransportPort
+	droppedPacketDeltaCount droppedOctetDeltaCount flowEndReason
+INI
+}
+
 # fe_agent_start CONF: flowagent in the foreground mode, in the
 # background, logging to $FE_TMP/agent.log; returns when its control
 # socket answers (or fails the test).

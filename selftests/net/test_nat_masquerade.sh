@@ -11,23 +11,6 @@
 fe_init masq
 fe_require_cmd nft
 
-# fe_nat_template: a template with the postNAT and dropped elements.
-fe_nat_template() {
-	cat <<'INI'
-
-[template nat]
-id = 2000
-fields = flowStartMilliseconds flowEndMilliseconds
-	octetDeltaCount packetDeltaCount protocolIdentifier
-	sourceIPv4Address destinationIPv4Address
-	sourceTransportPort destinationTransportPort
-	ingressInterface egressInterface flowDirection icmpTypeCodeIPv4
-	postNATSourceIPv4Address postNATDestinationIPv4Address
-	postNAPTSourceTransportPort postNAPTDestinationTransportPort
-	droppedPacketDeltaCount droppedOctetDeltaCount flowEndReason
-INI
-}
-
 masquerade() {
 	fe_nsexec rtr nft -f - <<'NFT' || fe_fail "nft: cannot load the masquerade rules"
 table inet fe_nat {
