@@ -442,15 +442,14 @@ static struct fc_where fc_where(const struct flowcache *fc,
 }
 
 /* The path records w needs in direction d, for fcc_paths_to_make(). */
-static int fc_wants(const struct fc_where *w, uint8_t dir,
-		    struct fcc_want *out)
+static int fc_wants(const struct fc_where *w, uint8_t dir, struct fcc_want *out)
 {
 	out[0] = (struct fcc_want){ w->in_if, w->out_if, dir, false };
 	if (w->drop)
 		out[1] = (struct fcc_want){ w->in_if, w->out_if, dir, true };
 	else if (w->back)
-		out[1] = (struct fcc_want){ w->in_if, 0, FE_DIR_INGRESS,
-					    false };
+		out[1] =
+			(struct fcc_want){ w->in_if, 0, FE_DIR_INGRESS, false };
 	return w->drop || w->back ? 2 : 1;
 }
 
@@ -669,8 +668,8 @@ size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
 /* Files conversation i under the translated key ak (room for the record
  * reserved); a translation it had before gives way.
  */
-static int fc_nat_file(struct flowcache *fc, uint32_t i, const struct fc_key *ak,
-		       uint32_t ah, uint8_t flip)
+static int fc_nat_file(struct flowcache *fc, uint32_t i,
+		       const struct fc_key *ak, uint32_t ah, uint8_t flip)
 {
 	struct fc_conv *c = fcs_conv(&fc->s, i);
 	struct fc_nat *n;

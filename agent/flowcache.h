@@ -322,8 +322,8 @@ struct flowcache_stats {
 	 */
 	uint64_t dedup_late_packets;
 	uint64_t dedup_clamped_packets; /* negative residuals at final export */
-	uint64_t nat_learnt; /* translations filed (flowcache__nat) */
-	uint64_t nat_merged; /* conversations of translated tuples joined */
+	uint64_t nat_learnt;  /* translations filed (flowcache__nat) */
+	uint64_t nat_merged;  /* conversations of translated tuples joined */
 	uint64_t obs_dropped; /* FE_KIND_DROP observations */
 	uint64_t path_merged; /* observations put in the catch-all path */
 	uint64_t paths;	      /* path records beyond the inline ones now */

@@ -95,8 +95,8 @@ int fcd_set_masters(struct fcd_links *l, const uint32_t (*pairs)[2], size_t n)
 	for (size_t i = 0; i < l->n; i++)
 		l->l[i].master = 0;
 	for (size_t i = 0; i < n && !err; i++) {
-		struct fcd_link *k = pairs[i][1] ? fcd_get(l, pairs[i][0])
-						 : NULL;
+		struct fcd_link *k =
+			pairs[i][1] ? fcd_get(l, pairs[i][0]) : NULL;
 
 		if (pairs[i][1] && !k)
 			err = -ENOMEM;

@@ -113,7 +113,7 @@ struct fc_conv {
 	uint16_t icmp_tc[2];
 	uint32_t flow_label[2];
 	uint32_t active, last_export, end;
-	uint32_t nat; /* index + 1 of its struct fc_nat, 0: not translated */
+	uint32_t nat;  /* index + 1 of its struct fc_nat, 0: not translated */
 	uint32_t hash; /* low 32 bits of the key's siphash */
 	struct fe_ilink lru, act, ended;
 	struct fc_path path0;

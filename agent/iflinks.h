@@ -12,7 +12,7 @@
 struct fe_link {
 	uint32_t ifindex;
 	uint32_t master; /* IFLA_MASTER (VRF, bridge, bond), 0: none */
-	char name[16];		       /* IFNAMSIZ */
+	char name[16];	 /* IFNAMSIZ */
 	char alias[FE_LINK_ALIAS_MAX]; /* "" when not set */
 };
 

@@ -124,10 +124,12 @@ static int create_inner(const char *name, unsigned int max)
 #define NR_PINS 11
 #define PIN_DROP 10 /* the drop meter: a set may lack it */
 static const char *const pin_names[NR_PINS] = {
-	FE_PIN_OUTER,		FE_PIN_GEN,	 FE_PIN_STATS,
-	FE_PIN_FLOWS_A,		FE_PIN_FLOWS_B,	 FE_PIN_OVF_A,
-	FE_PIN_OVF_B,		FE_PIN_PROG_TC_EGRESS, FE_PIN_PROG_TC_INGRESS,
-	FE_PIN_PROG_XDP,	FE_PIN_PROG_DROP,
+	FE_PIN_OUTER,		FE_PIN_GEN,
+	FE_PIN_STATS,		FE_PIN_FLOWS_A,
+	FE_PIN_FLOWS_B,		FE_PIN_OVF_A,
+	FE_PIN_OVF_B,		FE_PIN_PROG_TC_EGRESS,
+	FE_PIN_PROG_TC_INGRESS, FE_PIN_PROG_XDP,
+	FE_PIN_PROG_DROP,
 };
 
 static int *pin_fd(struct meter *m, int i)
@@ -274,7 +276,8 @@ static int meter_create(struct meter *m, bool precise_ts)
 	m->prog_in_fd = dup(bpf_program__fd(skel->progs.fe_tc_ingress));
 	m->prog_xdp_fd = dup(bpf_program__fd(skel->progs.fe_xdp));
 	if (bpf_program__fd(skel->progs.fe_kfree_skb) >= 0)
-		m->prog_drop_fd = dup(bpf_program__fd(skel->progs.fe_kfree_skb));
+		m->prog_drop_fd =
+			dup(bpf_program__fd(skel->progs.fe_kfree_skb));
 	err = fill_outer(m);
 	if (!err)
 		err = pin_set(m);

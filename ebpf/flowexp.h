@@ -236,12 +236,12 @@ struct fe_stats {
 	__u64 n[FE_STAT_MAX];
 };
 
-#define FE_STAT_NAMES                                                      \
-	{                                                                  \
-		"packets", "non_ip", "malformed", "fragments", "overflow", \
+#define FE_STAT_NAMES                                                          \
+	{                                                                      \
+		"packets", "non_ip", "malformed", "fragments", "overflow",     \
 			"overflow_lost", "ipv4", "ipv6", "gso_skbs", "octets", \
-			"nat_records", "nat_lost", "dropped",              \
-			"dropped_octets", "dropped_lost"                   \
+			"nat_records", "nat_lost", "dropped",                  \
+			"dropped_octets", "dropped_lost"                       \
 	}
 
 /* Pin names under the pin directory (default /sys/fs/bpf/flowexp). */

@@ -120,7 +120,7 @@ static __always_inline const void *fe_hdr(const struct fe_src *s, __u32 off,
 		return NULL;
 	if (s->kern)
 		return bpf_probe_read_kernel(buf, len, s->kbase + off) ? NULL
-									: buf;
+								       : buf;
 	if (!s->slow) {
 		void *p = s->data + off;
 
@@ -147,7 +147,7 @@ fe_hdr_copy(const struct fe_src *s, __u32 off, void *buf, const __u32 len)
 		return NULL;
 	if (s->kern)
 		return bpf_probe_read_kernel(buf, len, s->kbase + off) ? NULL
-									: buf;
+								       : buf;
 	if (s->xdp)
 		err = bpf_xdp_load_bytes(s->ctx, off, buf, len);
 	else

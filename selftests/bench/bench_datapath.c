@@ -14,6 +14,14 @@
  * eth+IPv4+TCP parse, per-CPU hash lookup, add; ebpf/bench.bpf.c),
  * fe_tc_egress and fe_xdp (ebpf/meter.bpf.c), and fe_tc_egress loaded with
  * fe_cfg_precise_ts=1 (bpf_ktime_get_ns() instead of the coarse clock).
+ * NAT: fe_tc_egress loaded with fe_cfg_nat=0 (no NAT code), and with
+ * fe_cfg_nat=2, where every packet belongs to a translated connection:
+ * its conntrack entry is fe_bench_ct, laid out here as the running
+ * kernel's struct nf_conn (offsets from its BTF) with each frame's tuple
+ * and a translation, so a new flow writes its FE_KIND_NAT entry as on a
+ * NATing router. The default fe_tc_egress row is the meter on a router
+ * without NAT (the skb has no conntrack entry). A packet of an existing
+ * flow never looks at conntrack: the existing-flow rows must agree.
  * Rounds interleave the programs so drift hits all alike. No timed
  * assertions: the
  * machine is shared and noisy, compare ratios from one run.
@@ -24,15 +32,114 @@
  * for new flows), BENCH_FLOWS (5000), BENCH_CPU (0).
  */
 #include <sched.h>
+#include <bpf/btf.h>
 #include "../bpf/meter_testlib.h"
 #include "bench.skel.h"
 
-enum { P_EMPTY, P_MINIMAL, P_TC_EGRESS, P_XDP, P_TC_PRECISE, P_NR };
+enum {
+	P_EMPTY,
+	P_MINIMAL,
+	P_TC_EGRESS,
+	P_XDP,
+	P_TC_PRECISE,
+	P_TC_NONAT,
+	P_TC_NAT,
+	P_NR
+};
 
-static const char *const prog_names[P_NR] = { "bench_empty (tc)",
-					      "bench_minimal (tc)",
-					      "fe_tc_egress", "fe_xdp",
-					      "fe_tc_egress ns-ts" };
+static const char *const prog_names[P_NR] = {
+	"bench_empty (tc)",   "bench_minimal (tc)", "fe_tc_egress",    "fe_xdp",
+	"fe_tc_egress ns-ts", "fe_tc_egress nat=0", "fe_tc_egress NAT"
+};
+
+/* Where the meter reads a struct nf_conn (kern.h): the running kernel's
+ * offsets, as CO-RE relocates them.
+ */
+struct ct_layout {
+	__u32 tuple[2]; /* tuplehash[i].tuple */
+	__u32 status;
+};
+
+static int btf_member(const struct btf *btf, const char *sname,
+		      const char *mname, __u32 *off)
+{
+	int id = btf__find_by_name_kind(btf, sname, BTF_KIND_STRUCT);
+	const struct btf_type *t;
+	const struct btf_member *m;
+
+	if (id < 0)
+		return id;
+	t = btf__type_by_id(btf, id);
+	m = btf_members(t);
+	for (int i = 0; i < btf_vlen(t); i++, m++) {
+		if (!strcmp(btf__name_by_offset(btf, m->name_off), mname)) {
+			*off = btf_member_bit_offset(t, i) / 8;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+static int ct_layout_get(struct ct_layout *l)
+{
+	struct btf *btf = btf__load_vmlinux_btf();
+	__u32 th, tu, st;
+	int id, err;
+	__s64 hsz;
+
+	if (!btf)
+		return -errno;
+	err = btf_member(btf, "nf_conn", "tuplehash", &th);
+	if (!err)
+		err = btf_member(btf, "nf_conntrack_tuple_hash", "tuple", &tu);
+	if (!err)
+		err = btf_member(btf, "nf_conn", "status", &st);
+	id = btf__find_by_name_kind(btf, "nf_conntrack_tuple_hash",
+				    BTF_KIND_STRUCT);
+	hsz = id < 0 ? id : btf__resolve_size(btf, id);
+	btf__free(btf);
+	if (err)
+		return err;
+	if (hsz < 0)
+		return (int)hsz;
+	l->tuple[0] = th + tu;
+	l->tuple[1] = th + (__u32)hsz + tu;
+	l->status = st;
+	return st + 8 <= sizeof(((struct meter_bpf__bss *)0)->fe_bench_ct) &&
+			       l->tuple[1] + 40 <= st + 8
+		       ? 0
+		       : -E2BIG;
+}
+
+/* The kernel's struct nf_conntrack_tuple (kern.h: fe_ct_tuple). */
+static void ct_tuple(__u8 *t, const __u8 *src, __u16 sport, const __u8 *dst,
+		     __u16 dport, __u8 proto, __u8 dir)
+{
+	__u16 l3 = 2, sp = htons(sport), dp = htons(dport);
+
+	memset(t, 0, 40);
+	memcpy(t, src, 4);
+	memcpy(t + 16, &sp, 2);
+	memcpy(t + 18, &l3, 2);
+	memcpy(t + 20, dst, 4);
+	memcpy(t + 36, &dp, 2);
+	t[38] = proto;
+	t[39] = dir;
+}
+
+/* The connection of frame i masqueraded to 192.0.2.1, port 20000 + i. */
+static void ct_fill(__u8 *ct, const struct ct_layout *l,
+		    const struct mt_pkt_spec *s, __u32 i)
+{
+	static const __u8 nat[4] = { 192, 0, 2, 1 };
+	unsigned long status = 0x10 | 0x8; /* SRC_NAT, CONFIRMED */
+
+	ct_tuple(ct + l->tuple[0], s->src, s->sport, s->dst, s->dport, s->proto,
+		 0);
+	ct_tuple(ct + l->tuple[1], s->dst, s->dport, nat,
+		 (__u16)(20000 + (i & 0x7fff)), s->proto, 1);
+	memcpy(ct + l->status, &status, sizeof(status));
+}
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -60,16 +167,28 @@ static int clear_map(int fd, __u32 key_size)
 	return 0;
 }
 
-static void build_frame(__u8 *buf, __u32 cap, __u32 i, __u32 *len)
+static void build_frame(__u8 *buf, __u32 cap, __u32 i, __u32 *len,
+			struct mt_pkt_spec *s)
 {
-	struct mt_pkt_spec s;
+	mt_spec_default(s, 4, IPPROTO_TCP);
+	s->payload = 1514 - 14 - 20 - 20;
+	s->src[1] = i >> 16;
+	s->src[2] = i >> 8;
+	s->sport = 1024 + (i & 0xff);
+	*len = mt_pkt_build(s, buf, cap, NULL);
+}
 
-	mt_spec_default(&s, 4, IPPROTO_TCP);
-	s.payload = 1514 - 14 - 20 - 20;
-	s.src[1] = i >> 16;
-	s.src[2] = i >> 8;
-	s.sport = 1024 + (i & 0xff);
-	*len = mt_pkt_build(&s, buf, cap, NULL);
+static __u64 nat_entries(const struct mt_meter *m)
+{
+	struct fe_stats st[m->ncpus];
+	__u32 zero = 0;
+	__u64 n = 0;
+
+	if (bpf_map_lookup_elem(m->stats_fd, &zero, st))
+		return 0;
+	for (int c = 0; c < m->ncpus; c++)
+		n += st[c].n[FE_STAT_NAT];
+	return n;
 }
 
 int main(void)
@@ -81,7 +200,9 @@ int main(void)
 	double existing[P_NR], exmin[P_NR], newflow[P_NR], *samples, *ex;
 	static __u8 frame[2048];
 	struct bench_bpf *bench = NULL;
-	struct mt_meter meter, precise;
+	struct mt_meter meter, precise, nonat, nat;
+	struct mt_pkt_spec *specs, spec;
+	struct ct_layout ctl;
 	int fds[P_NR], p, err;
 	unsigned long r, i;
 	char why[256];
@@ -110,6 +231,21 @@ int main(void)
 		fprintf(stderr, "bench_datapath: %s\n", why);
 		return 1;
 	}
+	if (mt_meter_open(&nonat, FE_DEFAULT_MAX_FLOWS, MT_NO_NAT, why,
+			  sizeof(why)) ||
+	    mt_meter_open(&nat, FE_DEFAULT_MAX_FLOWS, MT_NAT_BENCH, why,
+			  sizeof(why))) {
+		fprintf(stderr, "bench_datapath: %s\n", why);
+		return 1;
+	}
+	err = ct_layout_get(&ctl);
+	if (err) {
+		fprintf(stderr,
+			"bench_datapath: struct nf_conn from the kernel's "
+			"BTF: %s\n",
+			strerror(-err));
+		return 1;
+	}
 	bench = bench_bpf__open_and_load();
 	if (!bench) {
 		fprintf(stderr, "bench_datapath: load bench.bpf.o: %s\n",
@@ -122,11 +258,14 @@ int main(void)
 	fds[P_TC_EGRESS] = mt_prog_fd(&meter, MT_TC_EGRESS);
 	fds[P_XDP] = mt_prog_fd(&meter, MT_XDP);
 	fds[P_TC_PRECISE] = mt_prog_fd(&precise, MT_TC_EGRESS);
+	fds[P_TC_NONAT] = mt_prog_fd(&nonat, MT_TC_EGRESS);
+	fds[P_TC_NAT] = mt_prog_fd(&nat, MT_TC_EGRESS);
 
 	samples = calloc(rounds * (nflows > 1 ? nflows : 1), sizeof(double));
 	frames = calloc(nflows, sizeof(*frames));
 	lens = calloc(nflows, sizeof(*lens));
-	if (!samples || !frames || !lens) {
+	specs = calloc(nflows, sizeof(*specs));
+	if (!samples || !frames || !lens || !specs) {
 		fprintf(stderr, "bench_datapath: out of memory\n");
 		return 1;
 	}
@@ -136,9 +275,10 @@ int main(void)
 			fprintf(stderr, "bench_datapath: out of memory\n");
 			return 1;
 		}
-		build_frame(frames[i], 2048, i + 1, &lens[i]);
+		build_frame(frames[i], 2048, i + 1, &lens[i], &specs[i]);
 	}
-	build_frame(frame, sizeof(frame), 0, &len);
+	build_frame(frame, sizeof(frame), 0, &len, &spec);
+	ct_fill(nat.skel->bss->fe_bench_ct, &ctl, &spec, 0);
 
 	/* existing flow: rounds interleave the programs */
 	ex = calloc(P_NR * rounds, sizeof(double));
@@ -177,6 +317,10 @@ int main(void)
 				      sizeof(struct fe_flow_key)) ||
 			    clear_map(precise.flows_fd,
 				      sizeof(struct fe_flow_key)) ||
+			    clear_map(nonat.flows_fd,
+				      sizeof(struct fe_flow_key)) ||
+			    clear_map(nat.flows_fd,
+				      sizeof(struct fe_flow_key)) ||
 			    clear_map(bpf_map__fd(bench->maps.bench_flows),
 				      sizeof(struct fe_flow_key))) {
 				fprintf(stderr, "bench_datapath: empty the "
@@ -184,6 +328,10 @@ int main(void)
 				return 1;
 			}
 			for (i = 0; i < nflows; i++) {
+				/* this frame's connection (untimed) */
+				if (p == P_TC_NAT)
+					ct_fill(nat.skel->bss->fe_bench_ct,
+						&ctl, &specs[i], i + 1);
 				dur = 0;
 				err = mt_run_fd(fds[p], p == P_XDP, frames[i],
 						lens[i], NULL, 1, NULL, &dur);
@@ -222,6 +370,12 @@ int main(void)
 	}
 	printf("\nratio: to bench_minimal (new flow: both less the empty "
 	       "program's per-run timer cost)\n");
+	printf("NAT: new flow %+.1f ns with a translated connection, %+.1f ns "
+	       "without one, against the meter built without NAT "
+	       "(%llu translations written)\n",
+	       newflow[P_TC_NAT] - newflow[P_TC_NONAT],
+	       newflow[P_TC_EGRESS] - newflow[P_TC_NONAT],
+	       (unsigned long long)nat_entries(&nat));
 	printf("target: <= 1.30x of minimal\n");
 
 	for (i = 0; i < nflows; i++)
@@ -229,7 +383,10 @@ int main(void)
 	free(frames);
 	free(lens);
 	free(samples);
+	free(specs);
 	bench_bpf__destroy(bench);
+	mt_meter_close(&nat);
+	mt_meter_close(&nonat);
 	mt_meter_close(&precise);
 	mt_meter_close(&meter);
 	return 0;

@@ -149,6 +149,8 @@ static inline void mt_meter_close(struct mt_meter *m)
 #define MT_SLOW_LOAD 0x1  /* parser reads only through the load helpers */
 #define MT_PRECISE_TS 0x2 /* bpf_ktime_get_ns() timestamps */
 #define MT_NO_NAT 0x4	  /* the egress meter notes no NAT translation */
+/* every packet's connection is the translated one in fe_bench_ct (.bss) */
+#define MT_NAT_BENCH 0x8
 
 /* Opens and loads the meter with inner maps of max_entries and MT_* flags.
  * On failure returns -errno and puts a reason in why (for skip()).
@@ -176,7 +178,8 @@ static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
 	}
 	m->skel->rodata->fe_cfg_slow_load = !!(flags & MT_SLOW_LOAD);
 	m->skel->rodata->fe_cfg_precise_ts = !!(flags & MT_PRECISE_TS);
-	m->skel->rodata->fe_cfg_nat = !(flags & MT_NO_NAT);
+	m->skel->rodata->fe_cfg_nat = flags & MT_NAT_BENCH ? 2
+				      : !(flags & MT_NO_NAT);
 	/* inner maps must be shaped like the template: type, key and value
 	 * size and flags (max_entries too for arrays, not for hashes)
 	 */
