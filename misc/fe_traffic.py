@@ -22,7 +22,8 @@
 #   "links": {"fe-sN": packets}, "link_octets": {"fe-sN": octets} (router
 #   link used, from the server's side: exact for requests, and for replies
 #   unless the server sends GSO super-packets), "max_iplen"}, ...]}
-# ICMP: sport 0, dport type << 8 | code of that direction's messages.
+# ICMP: sport 0, dport type << 8 | code of that direction's messages;
+# "echo_id": the echo identifier ping used (both directions).
 #
 # Behind a NAT (--nat; --to ADDR/--to-port PORT: where the client sends, a
 # port forward, while the server listens on --dst/--port) the server side
@@ -569,6 +570,12 @@ def run_icmp(args):
         rpost = dict(src=args.dst, dst=pa, sport=0, dport=rep_type)
     truth.add(src_addr(fam), to, proto, 0, req_type, "request", 0, tx, post)
     truth.add(to, src_addr(fam), proto, 0, rep_type, "reply", 0, rx, rpost)
+    # the echo identifier (the meters key an echo by it, in sport)
+    ids = {t[7] for _, out, t in cli_cap.rows
+           if out and t[3] == proto and t[5] == req_type}
+    echo_id = ids.pop() if len(ids) == 1 else None
+    for d in truth.dirs:
+        d["echo_id"] = echo_id
     truth.fill(cli_cap.rows, srv_cap.rows, match_ports)
     if tx != rx:
         truth.notes.append("ping: %d transmitted, %d received" % (tx, rx))

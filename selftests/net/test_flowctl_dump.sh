@@ -105,7 +105,9 @@ def check(what, have, want):
 for name in ("udp4", "udp6", "icmp4", "tcp4"):
     t = json.load(open(f"{tmp}/{name}.json"))
     for d in t["directions"]:
-        k = (d["src"], d["dst"], d["sport"], d["dport"], d["proto"])
+        # an echo's key holds its identifier in sport, both directions
+        sp = d["echo_id"] if d["proto"] == 1 else d["sport"]
+        k = (d["src"], d["dst"], sp, d["dport"], d["proto"])
         want = (d["packets"], d["octets"])
         tag = f'{name} {d["role"]} {d["src"]}:{d["sport"]}->{d["dst"]}:{d["dport"]}'
         # the link(s) it crossed between router and server
