@@ -355,6 +355,36 @@ fields = flowStartMilliseconds flowEndMilliseconds
 INI
 }
 
+# fe_pair_start NAME INGRESS [KEY=VALUE...]: a biflow collector c_NAME and
+# a uniflow collector u_NAME (records to $FE_TMP/c_NAME.jsonl and
+# u_NAME.jsonl), with the KEY=VALUE collector keys (template=nat adds
+# fe_nat_template), and the agent for them with ingress INGRESS, on fresh
+# pins. fe_pair_stop NAME stops the three.
+fe_pair_start() {
+	local name=$1 ingress=$2 port uport kv
+	shift 2
+	rm -rf "$FE_PIN"
+	port=$(fe_port)
+	uport=$(fe_port)
+	fe_collect_start "c_$name" "$port"
+	fe_collect_start "u_$name" "$uport"
+	{
+		fe_agent_conf "$ingress"
+		fe_collector_conf c1 "$port" yes no "$@"
+		fe_collector_conf u1 "$uport" no no "$@"
+		for kv in "$@"; do
+			[ "$kv" = template=nat ] && fe_nat_template
+		done
+	} >"$FE_TMP/agent-$name.ini"
+	fe_agent_start "$FE_TMP/agent-$name.ini"
+}
+
+fe_pair_stop() {
+	fe_agent_stop
+	fe_collect_stop "c_$1"
+	fe_collect_stop "u_$1"
+}
+
 # fe_agent_start CONF: flowagent in the foreground mode, in the
 # background, logging to $FE_TMP/agent.log; returns when its control
 # socket answers (or fails the test).

@@ -28,18 +28,7 @@ for ingress in tc xdp off; do
 	fe_log "--- ingress = $ingress"
 	fe_topo_up sym
 	port_forward
-	rm -rf "$FE_PIN"
-	port=$(fe_port)
-	uport=$(fe_port)
-	fe_collect_start "c_$ingress" "$port"
-	fe_collect_start "u_$ingress" "$uport"
-	{
-		fe_agent_conf "$ingress"
-		fe_collector_conf c1 "$port" yes no template=nat
-		fe_collector_conf u1 "$uport" no no template=nat
-		fe_nat_template
-	} >"$FE_TMP/agent-$ingress.ini"
-	fe_agent_start "$FE_TMP/agent-$ingress.ini"
+	fe_pair_start "$ingress" "$ingress" template=nat
 	fe_gen "udp_$ingress" udp --nat --to 10.10.0.1 --to-port 8081 \
 		--flows 4 --count 30 --size 500 --echo --sport 43000 \
 		--interval 0.0005
@@ -58,9 +47,7 @@ for f in sys.argv[1:]:
             assert x["dport"] in (8080, 8081) and \
                 x["post"]["dport"] in (5001, 5002), x
 PY
-	fe_agent_stop
-	fe_collect_stop "c_$ingress"
-	fe_collect_stop "u_$ingress"
+	fe_pair_stop "$ingress"
 	fe_log "uniflow records:"
 	fe_verify "udp_$ingress udp6_$ingress tcp_$ingress" \
 		"u_$ingress.jsonl" --biflow no --nat --quiet

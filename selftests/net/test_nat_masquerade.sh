@@ -27,18 +27,7 @@ for ingress in tc xdp off; do
 	fe_log "--- ingress = $ingress"
 	fe_topo_up sym
 	masquerade
-	rm -rf "$FE_PIN"
-	port=$(fe_port)
-	uport=$(fe_port)
-	fe_collect_start "c_$ingress" "$port"
-	fe_collect_start "u_$ingress" "$uport"
-	{
-		fe_agent_conf "$ingress"
-		fe_collector_conf c1 "$port" yes no template=nat
-		fe_collector_conf u1 "$uport" no no template=nat
-		fe_nat_template
-	} >"$FE_TMP/agent-$ingress.ini"
-	fe_agent_start "$FE_TMP/agent-$ingress.ini"
+	fe_pair_start "$ingress" "$ingress" template=nat
 	fe_gen "udp_$ingress" udp --nat --flows 6 --count 30 --size 500 \
 		--echo --sport 43000 --interval 0.0005
 	fe_gen "udp6_$ingress" udp --nat --dst fd00:fe:9::1 --flows 3 \
@@ -61,9 +50,7 @@ for f in sys.argv[1:]:
             links.update(x["links"])
 assert len(links) >= 2, links
 PY
-	fe_agent_stop
-	fe_collect_stop "c_$ingress"
-	fe_collect_stop "u_$ingress"
+	fe_pair_stop "$ingress"
 	fe_log "uniflow records:"
 	fe_verify "udp_$ingress udp6_$ingress icmp_$ingress tcp_$ingress" \
 		"u_$ingress.jsonl" --biflow no --nat --quiet

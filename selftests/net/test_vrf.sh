@@ -49,17 +49,7 @@ for ingress in tc xdp off; do
 	fe_log "--- ingress = $ingress"
 	fe_topo_up sym
 	vrf_up
-	rm -rf "$FE_PIN"
-	port=$(fe_port)
-	uport=$(fe_port)
-	fe_collect_start "c_$ingress" "$port"
-	fe_collect_start "u_$ingress" "$uport"
-	{
-		fe_agent_conf "$ingress"
-		fe_collector_conf c1 "$port" yes no
-		fe_collector_conf u1 "$uport" no no
-	} >"$FE_TMP/agent-$ingress.ini"
-	fe_agent_start "$FE_TMP/agent-$ingress.ini"
+	fe_pair_start "$ingress" "$ingress"
 	fe_gen "udp_$ingress" udp --flows 6 --count 30 --size 500 --echo \
 		--sport 43000 --interval 0.0005
 	fe_gen "udp6_$ingress" udp --dst fd00:fe:9::1 --flows 3 --count 30 \
@@ -67,9 +57,7 @@ for ingress in tc xdp off; do
 	fe_gen "icmp_$ingress" icmp --count 15 --size 100 --interval 0.005
 	fe_gen "tcp_$ingress" tcp --flows 2 --bytes 60000 --write 4000 \
 		--interval 0.001 --echo
-	fe_agent_stop
-	fe_collect_stop "c_$ingress"
-	fe_collect_stop "u_$ingress"
+	fe_pair_stop "$ingress"
 	fe_log "uniflow records:"
 	fe_verify "udp_$ingress udp6_$ingress icmp_$ingress tcp_$ingress" \
 		"u_$ingress.jsonl" --biflow no --no-ifcheck --quiet
