@@ -79,7 +79,7 @@ struct fe_config {
 	 * which a reused set may have been loaded with (core.c)
 	 */
 	unsigned int sampling;
-	int log_level;	 /* enum fe_log_level */
+	int log_level; /* enum fe_log_level */
 	/* the /metrics endpoint; "" = off. metrics_addrlen is 0 only when
 	 * the host name was not resolved (FE_CONFIG_NO_RESOLVE)
 	 */

@@ -53,8 +53,8 @@ static void print_agent(FILE *f, const struct fe_config *cfg)
 		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows, kmax,
 		cfg->xdp_skb_mode ? "skb" : "native",
 		cfg->precise_ts ? "precise" : "coarse", cfg->sampling,
-		levels[lvl],
-		cfg->metrics_listen[0] ? " " : "", cfg->metrics_listen);
+		levels[lvl], cfg->metrics_listen[0] ? " " : "",
+		cfg->metrics_listen);
 }
 
 /* Only the keys of the collector's format: the others are errors there. */
