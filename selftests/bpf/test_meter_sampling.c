@@ -15,7 +15,8 @@
  *   flow): each one's estimate within its own 5 sd binomial bound;
  * - GSO skbs (tc): segments are selected, not skbs; the octets of an entry
  *   are the selected segments' share;
- * - fe_stats count every packet, sampled or not (flowexp.h);
+ * - fe_stats count every packet, sampled or not (flowexp.h), but for
+ *   overflow: a full map's overflow entry and counter hold selected ones;
  * - the pinned set (agent/meter.c): a set keeps the rate it was created
  *   with, and meter__sampling() reads it back from its programs.
  * M is fixed and large, so the binomial bound does not flake.
@@ -231,6 +232,48 @@ static void test_gso_segments(void **state)
 	}
 }
 
+/* A full flow map: overflow and the overflow entry count selected packets
+ * (they are where those went), fe_stats' packets every packet.
+ */
+static void test_overflow_sampled(void **state)
+{
+	const __u32 flows = 64, per_flow = 2000, max = 16;
+	static __u8 pkt[2048];
+	struct mt_meter small;
+	__u64 st[FE_STAT_MAX];
+	long long in_map, in_ovf;
+	unsigned long long m = (unsigned long long)flows * per_flow;
+	char why[256];
+	__u32 ip_len;
+
+	REQUIRE_METERS();
+	if (mt_meter_open_sampled(&small, max, 0, N_SAMPLING, why,
+				  sizeof(why))) {
+		print_message("# SKIP: %s\n", why);
+		skip();
+	}
+	for (__u32 i = 0; i < flows; i++) {
+		__u32 len = udp_frame(pkt, sizeof(pkt), 1 + i, &ip_len);
+
+		run_repeat(&small, MT_TC_EGRESS, pkt, len, NULL, per_flow);
+	}
+	in_map = mt_map_packets(&small, small.flows_fd, NULL);
+	in_ovf = mt_map_packets(&small, small.ovf_fd, NULL);
+	assert_int_equal(mt_stats_read(&small, st), 0);
+	mt_meter_close(&small);
+	print_message("# %llu packets, %lld selected in %u entries, %lld in "
+		      "overflow\n",
+		      m, in_map, max, in_ovf);
+	assert_true(in_ovf > 0);
+	assert_int_equal(st[FE_STAT_OVERFLOW], in_ovf);
+	assert_int_equal(st[FE_STAT_OVF_LOST], 0);
+	assert_int_equal(st[FE_STAT_PACKETS], m);
+	assert_true(absdiff(in_map + in_ovf, m / N_SAMPLING) <=
+		    (long long)binomial_bound(m, N_SAMPLING));
+	assert_true(absdiff(in_map + in_ovf, m / N_SAMPLING) <
+		    2 * sampled.ncpus);
+}
+
 /* Frames that are not IP: counted in fe_stats, in no entry. */
 static void test_non_ip(void **state)
 {
@@ -342,6 +385,7 @@ int main(void)
 		cmocka_unit_test(test_one_flow),
 		cmocka_unit_test(test_interleaved_flows),
 		cmocka_unit_test(test_gso_segments),
+		cmocka_unit_test(test_overflow_sampled),
 		cmocka_unit_test(test_non_ip),
 		cmocka_unit_test(test_set_rate),
 	};
