@@ -74,7 +74,12 @@ struct fe_config {
 	bool kernel_max_flows_auto;
 	bool xdp_skb_mode;
 	bool precise_ts; /* timestamps = precise */
-	int log_level;	 /* enum fe_log_level */
+	/* 1-in-N packet sampling of a meter set the agent creates (1: every
+	 * packet). A running agent holds the rate of the set in use here,
+	 * which a reused set may have been loaded with (core.c)
+	 */
+	unsigned int sampling;
+	int log_level; /* enum fe_log_level */
 	/* the /metrics endpoint; "" = off. metrics_addrlen is 0 only when
 	 * the host name was not resolved (FE_CONFIG_NO_RESOLVE)
 	 */

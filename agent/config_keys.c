@@ -197,6 +197,13 @@ static int agent_timestamps(struct cfg_parser *p, const char *v)
 	return 0;
 }
 
+/* 1-in-N; the bound keeps the meters' window arithmetic in 32 bits. */
+static int agent_sampling(struct cfg_parser *p, const char *v)
+{
+	return CFG_PARSE_UINT(p, v, 1, METER_MAX_SAMPLING, "",
+			      p->cfg->sampling);
+}
+
 static int agent_log_level(struct cfg_parser *p, const char *v)
 {
 	/* in the order of enum fe_log_level */
@@ -246,6 +253,7 @@ static const struct cfg_key agent_keys[] = {
 	{ "kernel_max_flows", agent_kmax_flows, false },
 	{ "xdp_mode", agent_xdp_mode, false },
 	{ "timestamps", agent_timestamps, false },
+	{ "sampling", agent_sampling, false },
 	{ "log_level", agent_log_level, false },
 	{ "metrics_listen", agent_metrics, false },
 };
@@ -514,5 +522,6 @@ void fe_config_defaults(struct fe_config *cfg)
 	cfg_kernel_max_flows(cfg);
 	cfg->xdp_skb_mode = false;
 	cfg->precise_ts = false;
+	cfg->sampling = 1;
 	cfg->log_level = FE_LOG_INFO;
 }

@@ -148,8 +148,8 @@ static struct fe_output *net_open(const struct fe_output_args *a)
 	o->fd = -1;
 	o->host_ns = a->host_ns;
 	o->meter_ns = a->meter_ns;
-	/* sampling comes with [agent] sampling (issue 11 item 2) */
-	fe_options_init(&o->opts, o->tmpl[0].id, 1);
+	fe_options_init(&o->opts, o->tmpl[0].id, a->sampling,
+			o->cc->version == NFV9_VERSION);
 	o->links = calloc(FE_OPT_MAX_LINKS, sizeof(*o->links));
 	if (o->cc->version == NFV9_VERSION)
 		o->w = nfv9_writer__new(o->cc->observation_domain, o->cc->mtu,
@@ -193,7 +193,8 @@ static void send_options(struct fe_output *o, uint32_t now)
 		ipfix_writer__add_options(o->w, &o->opts.iface, rec, now);
 	}
 	send_stats(o, now);
-	if (fe_options_sampling_record(&o->opts, rec, 1))
+	if (fe_options_sampling_record(&o->opts, rec,
+				       o->cc->observation_domain))
 		ipfix_writer__add_options(o->w, &o->opts.sampling, rec, now);
 	o->options_s = now;
 }

@@ -76,7 +76,8 @@ struct exporter *exporter__new(const struct fe_config *cfg, int idx,
 	oa = (struct fe_output_args){ .cc = &e->cc,
 				      .tmpl = e->tmpl,
 				      .host_ns = host_ns,
-				      .meter_ns = meter_ns };
+				      .meter_ns = meter_ns,
+				      .sampling = cfg->sampling };
 	e->out = e->ops->open(&oa);
 	if (!e->out) {
 		err = -errno;

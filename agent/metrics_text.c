@@ -79,9 +79,9 @@ static void coll_values(const struct exporter_stats *c,
 			uint64_t v[NCOLL_FAMILIES])
 {
 	const uint64_t vals[] = {
-		c->up,	      c->messages, c->records,	  c->options,
-		c->templates, c->octets,   c->send_errors, c->not_sent,
-		c->queued_octets,
+		c->up,		c->messages,  c->records,
+		c->options,	c->templates, c->octets,
+		c->send_errors, c->not_sent,  c->queued_octets,
 	};
 	_Static_assert(NELEMS(vals) == NCOLL_FAMILIES, "a value per family");
 
@@ -172,6 +172,11 @@ static void write_meter(FILE *f, const struct metrics_snapshot *s)
 	       "Entries the kernel's flow map holds (kernel_max_flows of the "
 	       "pinned set).");
 	sample(f, "flowexp_map_capacity", NULL, 0, s->map_capacity);
+	family(f, "flowexp_sampling_interval", "gauge",
+	       "N of the meters' 1-in-N packet sampling (1: every packet): "
+	       "flow records count the selected packets, the meters' "
+	       "counters every packet.");
+	sample(f, "flowexp_sampling_interval", NULL, 0, s->sampling);
 }
 
 static void write_cache(FILE *f, const struct metrics_snapshot *s)

@@ -20,6 +20,7 @@ struct fe_output_args {
 	const struct fe_collector_cfg *cc;
 	const struct ipfix_template *tmpl;
 	int host_ns, meter_ns; /* see exporter__new() */
+	unsigned int sampling; /* the meters' 1-in-N rate, for options */
 };
 
 struct fe_output_ops {

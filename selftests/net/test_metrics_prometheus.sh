@@ -118,6 +118,7 @@ PAIRS = {  # flowctl stats key -> (series, labels)
     "cache_flows": ("flowexp_cache_flows", {}),
     "cache_created": ("flowexp_cache_created_total", {}),
     "dedup_packets": ("flowexp_cache_dedup_packets_total", {}),
+    "sampling": ("flowexp_sampling_interval", {}),
 }
 REASONS = {"idle": "idleTimeout", "active": "activeTimeout",
            "end": "endOfFlowDetected", "forced": "forcedEnd",

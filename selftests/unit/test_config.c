@@ -80,6 +80,7 @@ static void assert_defaults_agent(const struct fe_config *cfg)
 						  ram_bytes()));
 	assert_false(cfg->xdp_skb_mode);
 	assert_false(cfg->precise_ts);
+	assert_int_equal(cfg->sampling, 1);
 	assert_int_equal(cfg->log_level, FE_LOG_INFO);
 	assert_string_equal(cfg->metrics_listen, "");
 	assert_int_equal(cfg->metrics_addrlen, 0);
@@ -171,6 +172,7 @@ static void test_full_values(void **state)
 		"ingress = XDP\n"
 		"xdp_mode = skb\n"
 		"timestamps = precise\n"
+		"sampling = 16777216\n"
 		"poll_interval_ms = 10\n"
 		"active_timeout = 1800 ; half an hour\n"
 		"idle_timeout = 1\n"
@@ -213,6 +215,7 @@ static void test_full_values(void **state)
 	assert_int_equal(cfg.ingress, FE_INGRESS_XDP);
 	assert_true(cfg.xdp_skb_mode);
 	assert_true(cfg.precise_ts);
+	assert_int_equal(cfg.sampling, 16777216);
 	assert_int_equal(cfg.poll_interval_ms, 10);
 	assert_int_equal(cfg.active_timeout, 1800);
 	assert_int_equal(cfg.idle_timeout, 1);
@@ -228,7 +231,7 @@ static void test_full_values(void **state)
 
 	assert_int_equal(cfg.ncoll, 2);
 	assert_string_equal(cfg.coll[0].name, "a");
-	assert_int_equal(cfg.coll[0].line, 20);
+	assert_int_equal(cfg.coll[0].line, 21);
 	assert_int_equal(cfg.coll[0].transport, FE_TRANSPORT_TCP);
 	assert_false(cfg.coll[0].biflow);
 	assert_true(cfg.coll[0].split_links);
@@ -248,7 +251,7 @@ static void test_full_values(void **state)
 	assert_false(cfg.coll[1].biflow);
 	assert_int_equal(cfg.ntmpl, 1);
 	assert_int_equal(cfg.tmpl[0].id, 65534);
-	assert_int_equal(cfg.tmpl[0].line, 34);
+	assert_int_equal(cfg.tmpl[0].line, 35);
 }
 
 /* metrics_listen: an address for bind(), IPv6 in brackets. */
@@ -428,6 +431,12 @@ static const struct bad_cfg bad_cfgs[] = {
 	  "xdp_mode: 'generic' is not allowed (expected native or skb)" },
 	{ "bad timestamps", COLL "[agent]\ntimestamps = exact\n", 4,
 	  "timestamps: 'exact' is not allowed (expected coarse or precise)" },
+	{ "zero sampling", COLL "[agent]\nsampling = 0\n", 4,
+	  "sampling: 0 is out of range (1..16777216)" },
+	{ "huge sampling", COLL "[agent]\nsampling = 16777217\n", 4,
+	  "sampling: 16777217 is out of range (1..16777216)" },
+	{ "bad sampling", COLL "[agent]\nsampling = 1/100\n", 4,
+	  "sampling: '1/100' is not a whole number (expected 1..16777216)" },
 	{ "bad log_level", COLL "[agent]\nlog_level = verbose\n", 4,
 	  "expected warn, info or debug" },
 	{ "bad boolean", "[collector c]\naddress = 1.2.3.4:5\nbiflow = maybe\n",
@@ -863,6 +872,7 @@ static void test_print_roundtrip(void **state)
 	static const char text[] =
 		"[agent]\ninterfaces = a b c d e f g h i j\ningress = tc\n"
 		"netns = x\nlog_level = warn\nobservation_domain = 9\n"
+		"sampling = 100\n"
 		"metrics_listen = 127.0.0.1:9739\n"
 		"[collector a]\naddress = [::1]:2100\ntemplate = t\n"
 		"transport = tcp\ntemplate_refresh = 0\n"
