@@ -378,8 +378,6 @@ struct ipfix_writer {
 	uint16_t set_id;
 	struct ipfix_msg_counts msg;
 	uint32_t seq;
-	bool templates_sent;
-	uint32_t templates_s;
 	struct ipfix_writer_stats st;
 	uint8_t *buf;
 };
@@ -593,8 +591,6 @@ int ipfix_writer__add_templates(struct ipfix_writer *w,
 		if (t[i]->scope && w->wire->options_set_each)
 			ipfix_writer_close_set(w);
 	}
-	w->templates_sent = true;
-	w->templates_s = now_s;
 	return ret;
 }
 
@@ -634,23 +630,6 @@ int ipfix_writer__add_options(struct ipfix_writer *w,
 	w->len += t->rec_len;
 	w->msg.data++;
 	return ret;
-}
-
-bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
-				 uint32_t interval_s)
-{
-	return !w->templates_sent || now_s - w->templates_s >= interval_s;
-}
-
-void ipfix_writer__new_session(struct ipfix_writer *w)
-{
-	/* what was queued belongs to the old session */
-	w->st.not_sent += w->msg.flows;
-	w->st.not_sent_packets += w->msg.packets;
-	w->st.not_sent_octets += w->msg.octets;
-	ipfix_writer_reset_msg(w);
-	w->seq = 0;
-	w->templates_sent = false;
 }
 
 uint32_t ipfix_writer__seq(const struct ipfix_writer *w)

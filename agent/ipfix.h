@@ -192,16 +192,6 @@ int ipfix_writer__add_options(struct ipfix_writer *w,
 			      const uint8_t *rec, uint32_t now_s);
 /* Sends the pending message, if any, stamped with export time now_s. */
 int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s);
-/* True when templates were never added or last added interval_s ago or more
- * (UDP collectors lose templates on restart: resend them periodically).
- */
-bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
-				 uint32_t interval_s);
-/* A new transport session (TCP reconnect): drops the message being built
- * (its records were never sent: counted not sent), restarts the sequence
- * number at 0 and marks templates as never sent.
- */
-void ipfix_writer__new_session(struct ipfix_writer *w);
 /* The sequence number the next message will carry. */
 uint32_t ipfix_writer__seq(const struct ipfix_writer *w);
 /* What the message being built holds; inside the send callback, the
