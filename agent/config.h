@@ -17,9 +17,9 @@
 #define FE_MAX_FIELDS 64
 
 #define FE_DEFAULT_CONFIG "/etc/flowexp.ini"
-/* A collector's send queue (queue_size): the default holds one full
- * kernel map's worth of biflow records; the least holds a message of the
- * largest mtu.
+/* A collector's send queue (queue_size): the default holds about 75,000
+ * IPv4 biflow records of the default template (112 octets each); the
+ * least holds a message of the largest mtu.
  */
 #define FE_QUEUE_DEFAULT (8u << 20)
 #define FE_QUEUE_MIN (64u << 10)
