@@ -372,6 +372,8 @@ static void net_close(struct fe_output *o)
 	if (!o)
 		return;
 	net_finish(o);
+	/* one last try, even if the socket was full at the last look */
+	o->blocked = false;
 	if (o->q)
 		net_pump(o);
 	lost = sendq__free(o->q);
