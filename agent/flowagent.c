@@ -202,9 +202,20 @@ static size_t collectors_pending(struct agent *a)
 	return n;
 }
 
+/* A signal while the stop waits for the collectors: SIGTERM or SIGINT
+ * ends the wait; SIGHUP (a reload, too late now) does not.
+ */
+static bool stop_again(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	return read(sfd, &si, sizeof(si)) == sizeof(si) &&
+	       si.ssi_signo != SIGHUP;
+}
+
 /* After SIGTERM's last export: waits at most STOP_DRAIN_MS for the
  * collectors that are up to take what is queued for them; a second
- * signal stops the wait.
+ * SIGTERM or SIGINT stops the wait.
  */
 static void drain_collectors(struct agent *a, int sfd)
 {
@@ -225,12 +236,14 @@ static void drain_collectors(struct agent *a, int sfd)
 		    poll(p, 1 + n, end - now < 100 ? end - now : 100) < 0 &&
 		    errno != EINTR)
 			return;
-		if (now >= end || (p[0].revents & POLLIN)) {
+		if (now >= end ||
+		    ((p[0].revents & POLLIN) && stop_again(sfd))) {
 			pr_warn("stopping: %zu octets still queued for the "
-				"collectors are lost (%s)\n",
+				"collectors are lost (%s %d s)\n",
 				left,
-				now >= end ? "not taken within the stop's 20 s"
-					   : "a second signal");
+				now >= end ? "not taken within the stop's"
+					   : "a second signal within",
+				STOP_DRAIN_MS / 1000);
 			return;
 		}
 		/* every collector with something left tries again (a UDP
