@@ -76,7 +76,9 @@ static void print_collector(FILE *f, const struct fe_config *cfg,
 	if (c->format == FE_FORMAT_IPFIX)
 		fprintf(f, "mtu = %u\ntemplate_refresh = %u\n", c->mtu,
 			c->template_refresh);
-	fprintf(f, "observation_domain = %" PRIu32 "\n", c->observation_domain);
+	fprintf(f,
+		"observation_domain = %" PRIu32 "\nqueue_size = %" PRIu32 "\n",
+		c->observation_domain, c->queue_size);
 }
 
 static void print_template(FILE *f, const struct fe_template_cfg *t)

@@ -177,8 +177,7 @@ static int collect_bind(const char *listen_addr, struct sockaddr_storage *ss,
 	 * the sender: ask for 32 MiB past net.core.rmem_max when allowed
 	 * (CAP_NET_ADMIN), else what rmem_max gives
 	 */
-	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf,
-		       sizeof(rcvbuf)))
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)))
 		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	if (bind(fd, (struct sockaddr *)ss, sslen)) {
 		fprintf(stderr, "flowctl collect: bind %s: %s\n", listen_addr,
