@@ -13,7 +13,9 @@
  * Programs: bench_empty (returns at once), bench_minimal (fixed-offset
  * eth+IPv4+TCP parse, per-CPU hash lookup, add; ebpf/bench.bpf.c),
  * fe_tc_egress and fe_xdp (ebpf/meter.bpf.c), and fe_tc_egress loaded with
- * fe_cfg_precise_ts=1 (bpf_ktime_get_ns() instead of the coarse clock).
+ * fe_cfg_precise_ts=1 (bpf_ktime_get_ns() instead of the coarse clock),
+ * fe_tc_egress loaded with fe_cfg_sampling=10 (1-in-10 sampling: the mean
+ * over selected and skipped packets).
  * NAT: fe_tc_egress loaded with fe_cfg_nat=0 (no NAT code), and with
  * fe_cfg_nat=2, where every packet belongs to a translated connection:
  * its conntrack entry is fe_bench_ct, laid out here as the running
@@ -42,14 +44,17 @@ enum {
 	P_TC_EGRESS,
 	P_XDP,
 	P_TC_PRECISE,
+	P_TC_SAMPLED,
 	P_TC_NONAT,
 	P_TC_NAT,
 	P_NR
 };
 
 static const char *const prog_names[P_NR] = {
-	"bench_empty (tc)",   "bench_minimal (tc)", "fe_tc_egress",    "fe_xdp",
-	"fe_tc_egress ns-ts", "fe_tc_egress nat=0", "fe_tc_egress NAT"
+	"bench_empty (tc)",   "bench_minimal (tc)",
+	"fe_tc_egress",	      "fe_xdp",
+	"fe_tc_egress ns-ts", "fe_tc_egress 1/10",
+	"fe_tc_egress nat=0", "fe_tc_egress NAT"
 };
 
 /* Where the meter reads a struct nf_conn (kern.h): the running kernel's
@@ -200,7 +205,7 @@ int main(void)
 	double existing[P_NR], exmin[P_NR], newflow[P_NR], *samples, *ex;
 	static __u8 frame[2048];
 	struct bench_bpf *bench = NULL;
-	struct mt_meter meter, precise, nonat, nat;
+	struct mt_meter meter, precise, sampled, nonat, nat;
 	struct mt_pkt_spec *specs, spec;
 	struct ct_layout ctl;
 	int fds[P_NR], p, err;
@@ -231,6 +236,11 @@ int main(void)
 		fprintf(stderr, "bench_datapath: %s\n", why);
 		return 1;
 	}
+	if (mt_meter_open_sampled(&sampled, FE_DEFAULT_MAX_FLOWS, 0, 10, why,
+				  sizeof(why))) {
+		fprintf(stderr, "bench_datapath: %s\n", why);
+		return 1;
+	}
 	if (mt_meter_open(&nonat, FE_DEFAULT_MAX_FLOWS, MT_NO_NAT, why,
 			  sizeof(why)) ||
 	    mt_meter_open(&nat, FE_DEFAULT_MAX_FLOWS, MT_NAT_BENCH, why,
@@ -258,6 +268,7 @@ int main(void)
 	fds[P_TC_EGRESS] = mt_prog_fd(&meter, MT_TC_EGRESS);
 	fds[P_XDP] = mt_prog_fd(&meter, MT_XDP);
 	fds[P_TC_PRECISE] = mt_prog_fd(&precise, MT_TC_EGRESS);
+	fds[P_TC_SAMPLED] = mt_prog_fd(&sampled, MT_TC_EGRESS);
 	fds[P_TC_NONAT] = mt_prog_fd(&nonat, MT_TC_EGRESS);
 	fds[P_TC_NAT] = mt_prog_fd(&nat, MT_TC_EGRESS);
 
@@ -316,6 +327,8 @@ int main(void)
 			if (clear_map(meter.flows_fd,
 				      sizeof(struct fe_flow_key)) ||
 			    clear_map(precise.flows_fd,
+				      sizeof(struct fe_flow_key)) ||
+			    clear_map(sampled.flows_fd,
 				      sizeof(struct fe_flow_key)) ||
 			    clear_map(nonat.flows_fd,
 				      sizeof(struct fe_flow_key)) ||
@@ -385,6 +398,7 @@ int main(void)
 	free(samples);
 	free(specs);
 	bench_bpf__destroy(bench);
+	mt_meter_close(&sampled);
 	mt_meter_close(&nat);
 	mt_meter_close(&nonat);
 	mt_meter_close(&precise);

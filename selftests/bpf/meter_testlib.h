@@ -152,11 +152,13 @@ static inline void mt_meter_close(struct mt_meter *m)
 /* every packet's connection is the translated one in fe_bench_ct (.bss) */
 #define MT_NAT_BENCH 0x8
 
-/* Opens and loads the meter with inner maps of max_entries and MT_* flags.
- * On failure returns -errno and puts a reason in why (for skip()).
+/* Opens and loads the meter with inner maps of max_entries, MT_* flags
+ * and 1-in-sampling packet sampling (0, 1: every packet). On failure
+ * returns -errno and puts a reason in why (for skip()).
  */
-static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
-				unsigned int flags, char *why, size_t whylen)
+static inline int mt_meter_open_sampled(struct mt_meter *m, __u32 max_entries,
+					unsigned int flags, __u32 sampling,
+					char *why, size_t whylen)
 {
 	int tmpl, err;
 
@@ -180,6 +182,7 @@ static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
 	m->skel->rodata->fe_cfg_precise_ts = !!(flags & MT_PRECISE_TS);
 	m->skel->rodata->fe_cfg_nat = flags & MT_NAT_BENCH ? 2
 				      : !(flags & MT_NO_NAT);
+	m->skel->rodata->fe_cfg_sampling = sampling;
 	/* inner maps must be shaped like the template: type, key and value
 	 * size and flags (max_entries too for arrays, not for hashes)
 	 */
@@ -213,6 +216,12 @@ static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
 fail:
 	mt_meter_close(m);
 	return err;
+}
+
+static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
+				unsigned int flags, char *why, size_t whylen)
+{
+	return mt_meter_open_sampled(m, max_entries, flags, 1, why, whylen);
 }
 
 static inline int mt_prog_fd(const struct mt_meter *m, enum mt_hook hook)
