@@ -2,7 +2,7 @@
 # test_nat_masquerade.sh - the router masquerades (nft, SNAT to the address
 # of each server-side link fe-s1..3, ports moved to 20000-29999) over the
 # three ECMP links. In ingress modes tc, xdp and off, every conversation
-# (UDP and TCP over IPv4, UDP over IPv6: NAT66, ICMP echo) is one record
+# (UDP, TCP and ICMP echo, over IPv4 and IPv6: NAT66) is one record
 # under its original tuple, both directions exact against the receivers'
 # captures, and postNATSourceIPv4Address / postNAPTSourceTransportPort (and
 # the IPv6 twin) equal the translation the server saw. Uniflow records say
@@ -36,6 +36,10 @@ for ingress in tc xdp off; do
 		--interval 0.005
 	fe_gen "tcp_$ingress" tcp --nat --flows 2 --bytes 60000 --write 4000 \
 		--interval 0.001 --echo
+	fe_gen "tcp6_$ingress" tcp --nat --dst fd00:fe:9::1 --flows 1 \
+		--bytes 30000 --write 3000 --interval 0.001 --echo
+	fe_gen "icmp6_$ingress" icmp --nat --dst fd00:fe:9::1 --count 10 \
+		--size 100 --interval 0.005
 	# the translation really moved the ports and spread over the links
 	python3 - "$FE_TMP"/udp_"$ingress".json "$FE_TMP"/tcp_"$ingress".json <<'PY' || fe_fail "the masquerade did not translate as the test expects"
 import json, sys
@@ -52,10 +56,10 @@ assert len(links) >= 2, links
 PY
 	fe_pair_stop "$ingress"
 	fe_log "uniflow records:"
-	fe_verify "udp_$ingress udp6_$ingress icmp_$ingress tcp_$ingress" \
+	fe_verify "udp_$ingress udp6_$ingress icmp_$ingress tcp_$ingress tcp6_$ingress icmp6_$ingress" \
 		"u_$ingress.jsonl" --biflow no --nat --quiet
 	fe_log "biflow records:"
-	fe_verify "udp_$ingress udp6_$ingress icmp_$ingress tcp_$ingress" \
+	fe_verify "udp_$ingress udp6_$ingress icmp_$ingress tcp_$ingress tcp6_$ingress icmp6_$ingress" \
 		"c_$ingress.jsonl" --biflow yes --nat --one-record --quiet
 done
 exit 0
