@@ -33,13 +33,13 @@ static void agent_emit(void *ctx, const struct fe_conv *c, uint8_t end_reason)
 	struct agent *a = ctx;
 
 	for (int i = 0; i < a->nexp; i++)
-		exporter__conv(a->exp[i], c, end_reason, a->now_ms / 1000);
+		exporter__conv(a->exp[i], c, end_reason, a->now_s);
 }
 
 static void agent_send(struct agent *a)
 {
 	for (int i = 0; i < a->nexp; i++)
-		exporter__tick(a->exp[i], a->now_ms / 1000);
+		exporter__tick(a->exp[i], a->now_s);
 }
 
 static void drain_feed(struct drain_ctx *d)
@@ -90,7 +90,11 @@ int agent__drain(struct agent *a)
 	struct drain_ctx d = { .a = a, .off = fe_clock_mono_to_unix_ns() };
 	int n;
 
-	a->now_ms = fe_clock_unix_ms();
+	/* the cache's clock, which times every expiry, is monotonic: a step
+	 * of the wall clock moves only the records' stamps (d.off)
+	 */
+	a->now_ms = fe_clock_mono_ms();
+	a->now_s = fe_clock_unix_s();
 	/* the kernel hands entries over in hash order: the cache orients the
 	 * conversations this drain makes by their first packet
 	 */
