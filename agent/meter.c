@@ -467,12 +467,12 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 	m->prog_eg_id = fd_id(m->prog_eg_fd);
 	m->prog_in_id = fd_id(m->prog_in_fd);
 	m->prog_xdp_id = fd_id(m->prog_xdp_fd);
-	m->keys = calloc(DRAIN_BATCH, sizeof(*m->keys));
-	m->vals = calloc(DRAIN_BATCH, sizeof(*m->vals));
-	if (!m->keys || !m->vals) {
+	m->stage = malloc(METER_STAGE_SIZE(DRAIN_BATCH));
+	if (!m->stage) {
 		err = -ENOMEM;
 		goto fail;
 	}
+	meter_stage_init(m->stage, DRAIN_BATCH);
 	return m;
 fail:
 	meter__close(m);
@@ -489,8 +489,7 @@ void meter__close(struct meter *m)
 			close(*pin_fd(m, i));
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
-	free(m->keys);
-	free(m->vals);
+	free(m->stage);
 	free(m);
 }
 
