@@ -25,10 +25,10 @@ struct agent {
 	int nexp;
 	struct ifaces ifs;
 	int host_ns, meter_ns; /* netns fds (-1: no netns configured) */
-	uint64_t now_ms; /* CLOCK_MONOTONIC ms of the current tick: the
+	uint64_t now_ms;       /* CLOCK_MONOTONIC ms of the current tick: the
 			  * cache's clock (expiry)
 			  */
-	uint32_t now_s;	 /* UNIX s of the current tick: export time */
+	uint32_t now_s;	       /* UNIX s of the current tick: export time */
 	/* counters */
 	uint64_t ticks, drained, drain_errors, early_drains;
 	uint64_t tick_late_max_ms; /* the poll loop's: a tick after its time */

@@ -17,43 +17,6 @@
  */
 #define STAGE_SET(st, v) __atomic_store_n(&(st)->state, (v), __ATOMIC_RELEASE)
 
-void meter_stage_init(struct meter_stage *st, uint32_t cap)
-{
-	memset(st, 0, METER_STAGE_SIZE(cap));
-	st->cap = cap;
-}
-
-bool meter_stage_recover(struct meter_stage *st)
-{
-	const struct fe_flow_val *v = meter_stage_vals(st);
-	uint32_t n = 0;
-
-	if (st->state == METER_STAGE_TAKING) {
-		/* the kernel wrote [0, count) over a zeroed stage: every entry
-		 * it made holds a packet at least
-		 */
-		for (uint32_t i = 0; i < st->cap; i++)
-			if (v[i].packets)
-				n = i + 1;
-		st->n = n;
-		STAGE_SET(st, METER_STAGE_FULL);
-	}
-	if (st->state == METER_STAGE_FULL && st->n)
-		return true;
-	meter_stage_done(st);
-	return false;
-}
-
-void meter_stage_done(struct meter_stage *st)
-{
-	/* a zeroed stage: after a death while taking, the entries with
-	 * packets are the ones the kernel wrote
-	 */
-	memset(meter_stage_vals(st), 0, (size_t)st->n * sizeof(struct fe_flow_val));
-	st->n = 0;
-	STAGE_SET(st, METER_STAGE_EMPTY);
-}
-
 static void stage_begin(struct meter_stage *st)
 {
 	st->seq++;
@@ -143,10 +106,9 @@ static int drain_map(int fd, struct meter_stage *st, meter_batch_fn fn,
 	for (;;) {
 		count = st->cap;
 		stage_begin(st);
-		e = bpf_map_lookup_and_delete_batch(fd, in, &batch,
-						    meter_stage_keys(st),
-						    meter_stage_vals(st),
-						    &count, &opts);
+		e = bpf_map_lookup_and_delete_batch(
+			fd, in, &batch, meter_stage_keys(st),
+			meter_stage_vals(st), &count, &opts);
 		e = e ? -errno : 0;
 		if (count > st->cap) /* never from the kernel */
 			count = 0;

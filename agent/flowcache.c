@@ -20,19 +20,6 @@
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
 
-#define FC_NORM_MS (1ULL << 30)
-
-struct flowcache {
-	struct flowcache_cfg cfg;
-	struct fc_store s;
-	uint8_t batch;	   /* current drain (0: none) */
-	uint32_t *metered; /* ifindexes with an ingress meter, unordered */
-	size_t nmetered;
-	size_t metered_cap;
-	struct flowcache_stats st;
-	struct fcc_view view; /* what callbacks get */
-};
-
 #define LRU(fc) FCS_LINKS(&(fc)->s, lru)
 #define ACT(fc) FCS_LINKS(&(fc)->s, act)
 #define ENDED(fc) FCS_LINKS(&(fc)->s, ended)
@@ -64,10 +51,14 @@ struct flowcache *flowcache__new_in(const struct flowcache_cfg *cfg,
 				    const struct flowcache_mem *mem)
 {
 	struct flowcache *fc = fc_alloc(cfg);
+	int err;
 
-	if (fc && fcs_init(&fc->s, mem)) {
+	if (!fc)
+		return NULL;
+	err = fcs_init(&fc->s, mem, mem ? mem->log_size : 0);
+	if (err) {
 		free(fc);
-		errno = ENOMEM;
+		errno = -err;
 		return NULL;
 	}
 	return fc;
@@ -88,17 +79,28 @@ struct flowcache *flowcache__adopt(const struct flowcache_cfg *cfg,
 	if (!fc)
 		return NULL;
 	err = fcs_adopt(&fc->s, mem, region, size);
+	/* a journaled region may have been left by a death at any instant:
+	 * its records are made consistent and everything else rebuilt
+	 */
+	if (!err && fc->s.journal)
+		err = fcj_recover(&fc->s, &fc->s.redone, &fc->s.dropped);
+	if (!err)
+		err = fcs_reindex_records(&fc->s);
 	if (err) {
+		fc->s.r = NULL; /* the caller's */
+		fcs_free(&fc->s);
 		free(fc);
 		errno = -err;
 		return NULL;
 	}
+	fc->st.recovered_ops = fc->s.redone;
+	fc->st.recovered_dropped = fc->s.dropped;
 	return fc;
 }
 
 void *flowcache__region(const struct flowcache *fc, size_t *size)
 {
-	*size = fc->s.r->size;
+	*size = fc->s.r->size + fc->s.r->log_size;
 	return fc->s.r;
 }
 
@@ -163,39 +165,13 @@ static uint32_t fc_age(const struct flowcache *fc, uint32_t stamp)
 	return (uint32_t)fc->s.r->clock - stamp;
 }
 
-static uint32_t fc_restamp(uint32_t stamp, uint32_t old, uint64_t jump,
-			   uint64_t now)
-{
-	uint64_t age = (uint64_t)(uint32_t)(old - stamp) + jump;
-
-	return (uint32_t)now - (uint32_t)(age > FC_NORM_MS ? FC_NORM_MS : age);
-}
-
-static void fc_renorm(struct flowcache *fc, uint64_t now)
-{
-	struct fc_region *r = fc->s.r;
-	uint32_t old = (uint32_t)r->clock;
-	uint64_t jump = now - r->clock;
-
-	for (uint32_t i = 0; i < r->nconv; i++) {
-		struct fc_conv *c = fcs_conv(&fc->s, i);
-
-		if (!(c->flags & FC_LIVE))
-			continue;
-		c->active = fc_restamp(c->active, old, jump, now);
-		c->last_export = fc_restamp(c->last_export, old, jump, now);
-		c->end = fc_restamp(c->end, old, jump, now);
-	}
-	r->norm_clock = now;
-}
-
 static uint64_t fc_now(struct flowcache *fc, uint64_t now_ms)
 {
 	struct fc_region *r = fc->s.r;
 
 	if (now_ms > r->clock) {
 		if (now_ms - r->norm_clock >= FC_NORM_MS)
-			fc_renorm(fc, now_ms);
+			fcj_renorm(&fc->s, now_ms);
 		r->clock = now_ms;
 	}
 	return r->clock;
@@ -245,22 +221,33 @@ static void fc_remove(struct flowcache *fc, uint32_t i)
 	fcs_remove(&fc->s, i);
 }
 
+/* An export: logged first (a journaled cache), then emitted. */
+static void fc_export(struct flowcache *fc, struct fc_conv *c, uint8_t reason,
+		      flowcache_emit_fn emit, void *ctx)
+{
+	if (fc->s.journal)
+		fcl_append(&fc->s, c, reason);
+	if (emit)
+		emit(ctx, fcc_view(&fc->s, c, &fc->view), reason);
+	fc->st.exported[reason]++;
+}
+
 /* The last export of a conversation; returns whether it emitted. */
 static bool fc_finish(struct flowcache *fc, uint32_t i, uint8_t reason,
 		      flowcache_emit_fn emit, void *ctx)
 {
 	struct fc_conv *c = fcs_conv(&fc->s, i);
-	bool has = fcc_net(&fc->s, c);
+	bool has;
 
-	if (has) {
-		if (emit)
-			emit(ctx, fcc_view(&fc->s, c, &fc->view), reason);
-		fc->st.exported[reason]++;
-	} else {
+	fcj_begin(&fc->s, FCJ_FINISH, i, 0, fc->s.r->log.head, 0);
+	has = fcc_net(&fc->s, c);
+	if (has)
+		fc_export(fc, c, reason, emit, ctx);
+	else
 		fc->st.removed_empty++;
-	}
 	fc->st.dedup_clamped_packets += fcc_negative_packets(&fc->s, c);
 	fc_remove(fc, i);
+	fcj_end(&fc->s);
 	return has;
 }
 
@@ -269,13 +256,12 @@ static bool fc_active_export(struct flowcache *fc, uint32_t i, uint64_t now,
 			     flowcache_emit_fn emit, void *ctx)
 {
 	struct fc_conv *c = fcs_conv(&fc->s, i);
-	bool has = fcc_net(&fc->s, c);
+	bool has;
 
+	fcj_begin(&fc->s, FCJ_ACTIVE, i, 0, fc->s.r->log.head, now);
+	has = fcc_net(&fc->s, c);
 	if (has) {
-		if (emit)
-			emit(ctx, fcc_view(&fc->s, c, &fc->view),
-			     FE_END_ACTIVE);
-		fc->st.exported[FE_END_ACTIVE]++;
+		fc_export(fc, c, FE_END_ACTIVE, emit, ctx);
 		fcc_reset(&fc->s, c);
 		c->flags |= FC_EXPORTED;
 	} else {
@@ -283,6 +269,7 @@ static bool fc_active_export(struct flowcache *fc, uint32_t i, uint64_t now,
 	}
 	c->last_export = (uint32_t)now;
 	fe_ilist_move_tail(&fc->s.r->act, &ACT(fc), i);
+	fcj_end(&fc->s);
 	return has;
 }
 
@@ -300,6 +287,29 @@ static size_t fc_shrink(struct flowcache *fc, size_t max,
 	return n;
 }
 
+/* Room for nconv conversations and npath paths. A fixed region that is
+ * full makes it by exporting the least recently active conversations
+ * (reason 5) but keep; one that cannot grow loses the observation.
+ */
+static int fc_room(struct flowcache *fc, uint32_t keep, uint32_t nconv,
+		   uint32_t npath, flowcache_emit_fn emit, void *ctx)
+{
+	struct fc_region *r = fc->s.r;
+	uint32_t v;
+
+	while (fcs_reserve(&fc->s, nconv, npath)) {
+		v = r->lru.head;
+		if (v == keep && v != FC_NIL)
+			v = fcs_conv(&fc->s, v)->lru.next;
+		if (!r->fixed || v == FC_NIL)
+			return -ENOMEM;
+		fc_finish(fc, v, FE_END_RESOURCES, emit, ctx);
+		fc->st.evicted_full++;
+		r = fc->s.r;
+	}
+	return 0;
+}
+
 /* ---- the initiator ---- */
 
 /* Conversations made in this drain: the side that sent the first packet
@@ -314,7 +324,7 @@ static int fc_conv_first(struct flowcache *fc, struct fc_conv *c, int d,
 	bool client0 = c->key.port[s] > c->key.port[!s];
 	bool client = o->key.sport > o->key.dport;
 
-	if (d != 1 || !fc->batch || c->batch != fc->batch ||
+	if (d != 1 || !fc->s.r->batch || c->batch != (uint8_t)fc->s.r->batch ||
 	    (c->flags & (FC_INIT | FC_EXPORTED)) || t->forced_dir >= 0 ||
 	    (c->key.kflags & FE_KEY_OVERFLOW))
 		return d;
@@ -381,12 +391,14 @@ static uint32_t fc_create(struct flowcache *fc, const struct fc_key *k,
 	struct fc_region *r = fc->s.r;
 	int init = t->forced_dir == 1 ? !t->side : t->side;
 
+	fcj_created(&fc->s, i);
 	c->key = *k;
 	c->hash = h;
-	c->flags = FC_LIVE | (init ? FC_SIDE : 0);
+	c->flags =
+		FC_LIVE | (init ? FC_SIDE : 0) | (r->epoch & 1 ? FC_EPOCH : 0);
 	if (FE_PROTO_IS_ICMP(k->proto) && !k->kflags && t->forced_dir >= 0)
 		c->flags |= FC_INIT;
-	c->batch = fc->batch;
+	c->batch = (uint8_t)r->batch;
 	c->last_export = c->active = (uint32_t)now;
 	c->path0.next = FC_NIL;
 	fe_ilist_add_tail(&r->lru, &LRU(fc), i);
@@ -410,8 +422,9 @@ static int fc_obs_dir(const struct fc_conv *c, const struct fc_tuple *t)
 
 void flowcache__batch(struct flowcache *fc)
 {
-	if (!++fc->batch)
-		fc->batch = 1;
+	struct fc_region *r = fc->s.r;
+
+	r->batch = (uint8_t)(r->batch + 1) ? (uint8_t)(r->batch + 1) : 1;
 }
 
 /* Where o goes: path (in_if, out_if), and the take-back (in_if, 0) of a
@@ -516,8 +529,22 @@ static void fc_ahead_links(struct flowcache *fc, const struct fc_ahead *a)
 		__builtin_prefetch(&fcs_conv(s, c->lru.next)->lru, 1);
 }
 
+/* Makes the conversation of o (room found first, then journaled) and
+ * returns its index, or FC_NIL.
+ */
+static uint32_t fc_add_new(struct flowcache *fc, const struct fc_ahead *a,
+			   const struct fc_where *w, uint64_t tag, uint64_t now,
+			   flowcache_emit_fn emit, void *ctx)
+{
+	fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
+	if (fc_room(fc, FC_NIL, 1, w->back, emit, ctx))
+		return FC_NIL;
+	fcj_begin(&fc->s, FCJ_ADD, FC_NIL, tag, 0, 0);
+	return fc_create(fc, &a->k, a->h, &a->t, now);
+}
+
 static int fc_add(struct flowcache *fc, const struct fe_obs *o,
-		  const struct fc_ahead *a, uint64_t now,
+		  const struct fc_ahead *a, uint64_t tag, uint64_t now,
 		  flowcache_emit_fn emit, void *ctx)
 {
 	struct fc_where w;
@@ -533,27 +560,27 @@ static int fc_add(struct flowcache *fc, const struct fe_obs *o,
 	if (a->err)
 		return a->err < 0 ? a->err : 0;
 	w = fc_where(fc, o);
-	/* room first, so that one observation updates all or nothing; the
-	 * region may move when it grows: c is found again by its index
+	/* room first, so that one observation updates all or nothing (and
+	 * the journal saves the record before any change); the region may
+	 * move when it grows: c is found again by its index. The paths to
+	 * make are counted before a swap, which only relabels them.
 	 */
 	c = fcs_lookup(&fc->s, &a->k, a->h);
 	if (c) {
 		i = fcs_index(&fc->s, c);
-	} else {
-		fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
-		if (fcs_reserve(&fc->s, 1, w.back))
+		need = fcc_paths_to_make(&fc->s, c, fc_obs_dir(c, &a->t),
+					 w.in_if, w.out_if, w.back);
+		if (need && fc_room(fc, i, 0, need, emit, ctx))
 			goto nomem;
-		i = fc_create(fc, &a->k, a->h, &a->t, now);
+		fcj_begin(&fc->s, FCJ_ADD, i, tag, 0, 0);
+	} else {
+		i = fc_add_new(fc, a, &w, tag, now, emit, ctx);
+		if (i == FC_NIL)
+			goto nomem;
 	}
 	c = fcs_conv(&fc->s, i);
 	d = fc_conv_first(fc, c, fc_obs_dir(c, &a->t), o, &a->t);
 	d = fc_conv_syn(fc, c, d, o);
-	need = fcc_paths_to_make(&fc->s, c, d, w.in_if, w.out_if, w.back);
-	if (need) {
-		if (fcs_reserve(&fc->s, 0, need))
-			goto nomem;
-		c = fcs_conv(&fc->s, i);
-	}
 	fc_obs_paths(fc, c, d, o, &w);
 	c->tos[d] = o->tos;
 	c->flow_label[d] = o->flow_label;
@@ -561,6 +588,7 @@ static int fc_add(struct flowcache *fc, const struct fe_obs *o,
 	c->active = (uint32_t)now;
 	fe_ilist_move_tail(&fc->s.r->lru, &LRU(fc), fcs_index(&fc->s, c));
 	fc_conv_check_end(fc, c, now);
+	fcj_end(&fc->s);
 	return 0;
 nomem:
 	fc->st.obs_nomem++;
@@ -574,7 +602,7 @@ int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 	struct fc_ahead a;
 
 	fc_ahead_key(fc, o, &a);
-	return fc_add(fc, o, &a, now, emit, ctx);
+	return fc_add(fc, o, &a, fc->s.r->journal.last_tag, now, emit, ctx);
 }
 
 /* How far ahead of the observation being added its successors' index
@@ -590,6 +618,18 @@ int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
 			   size_t n, uint64_t now_ms, flowcache_emit_fn emit,
 			   void *ctx)
+{
+	return flowcache__add_tagged(fc, o, NULL, n, now_ms, emit, ctx);
+}
+
+uint64_t flowcache__last_tag(const struct flowcache *fc)
+{
+	return fc->s.r->journal.last_tag;
+}
+
+size_t flowcache__add_tagged(struct flowcache *fc, const struct fe_obs *o,
+			     const uint64_t *tags, size_t n, uint64_t now_ms,
+			     flowcache_emit_fn emit, void *ctx)
 {
 	struct fc_ahead a[FC_AHEAD];
 	uint64_t now = fc_now(fc, now_ms);
@@ -607,8 +647,9 @@ size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
 			fc_ahead_slot(fc, &a[(i + FC_SLOT_AHEAD) % FC_AHEAD]);
 		if (i + FC_LINK_AHEAD < n)
 			fc_ahead_links(fc, &a[(i + FC_LINK_AHEAD) % FC_AHEAD]);
-		if (fc_add(fc, &o[i], &a[i % FC_AHEAD], now, emit, ctx) ==
-		    -ENOMEM)
+		if (fc_add(fc, &o[i], &a[i % FC_AHEAD],
+			   tags ? tags[i] : fc->s.r->journal.last_tag, now,
+			   emit, ctx) == -ENOMEM)
 			lost++;
 	}
 	return lost;
@@ -656,6 +697,15 @@ static size_t fc_flush_all(struct flowcache *fc, flowcache_emit_fn emit,
 	struct fc_region *r = fc->s.r;
 	size_t n = 0;
 
+	if (fc->s.journal) {
+		/* one journaled export at a time, as any other */
+		for (uint32_t i = 0; i < r->nconv; i++)
+			if (fcs_conv(&fc->s, i)->flags & FC_LIVE) {
+				fc_finish(fc, i, FE_END_FORCED, emit, ctx);
+				n++;
+			}
+		return n;
+	}
 	for (uint32_t i = 0; i < r->nconv; i++) {
 		struct fc_conv *c = fcs_conv(&fc->s, i);
 
@@ -748,5 +798,8 @@ void flowcache__stats(const struct flowcache *fc, struct flowcache_stats *st)
 	st->flows = r->count;
 	st->buckets = fc->s.nslots;
 	st->paths = r->npath - r->npath_free;
-	st->region_bytes = r->size;
+	st->region_bytes = r->size + r->log_size;
+	st->log_slots = r->log.nslots;
+	st->log_used = r->log.head - r->log.tail;
+	st->log_dropped = r->log.dropped;
 }

@@ -143,9 +143,10 @@ struct meter_stage {
 	int64_t note; /* the caller's, about what the stage holds */
 	uint64_t spare[4];
 };
-#define METER_STAGE_SIZE(cap)                     \
-	(sizeof(struct meter_stage) +             \
-	 (size_t)(cap) * (sizeof(struct fe_flow_key) + sizeof(struct fe_flow_val)))
+#define METER_STAGE_SIZE(cap)         \
+	(sizeof(struct meter_stage) + \
+	 (size_t)(cap) *              \
+		 (sizeof(struct fe_flow_key) + sizeof(struct fe_flow_val)))
 
 static inline struct fe_flow_key *meter_stage_keys(struct meter_stage *st)
 {
