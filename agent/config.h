@@ -73,8 +73,9 @@ struct fe_config {
 	 */
 	bool kernel_max_flows_auto;
 	bool xdp_skb_mode;
-	bool precise_ts; /* timestamps = precise */
-	int log_level;	 /* enum fe_log_level */
+	bool precise_ts;   /* timestamps = precise */
+	bool state_memory; /* state = memory: no pinned state (persist.c) */
+	int log_level;	   /* enum fe_log_level */
 	/* the /metrics endpoint; "" = off. metrics_addrlen is 0 only when
 	 * the host name was not resolved (FE_CONFIG_NO_RESOLVE)
 	 */

@@ -197,6 +197,17 @@ static int agent_timestamps(struct cfg_parser *p, const char *v)
 	return 0;
 }
 
+static int agent_state(struct cfg_parser *p, const char *v)
+{
+	static const char *const names[] = { "pinned", "memory" };
+	int i = 0;
+
+	if (cfg_parse_enum(p, v, names, 2, "pinned or memory", &i))
+		return -EINVAL;
+	p->cfg->state_memory = i == 1;
+	return 0;
+}
+
 static int agent_log_level(struct cfg_parser *p, const char *v)
 {
 	/* in the order of enum fe_log_level */
@@ -246,6 +257,7 @@ static const struct cfg_key agent_keys[] = {
 	{ "kernel_max_flows", agent_kmax_flows, false },
 	{ "xdp_mode", agent_xdp_mode, false },
 	{ "timestamps", agent_timestamps, false },
+	{ "state", agent_state, false },
 	{ "log_level", agent_log_level, false },
 	{ "metrics_listen", agent_metrics, false },
 };

@@ -14,7 +14,9 @@
 #include "flowcache.h"
 #include "histogram.h"
 #include "ifaces.h"
+#include "exptrack.h"
 #include "meter.h"
+#include "persist.h"
 
 struct agent {
 	struct fe_config cfg;
@@ -25,12 +27,28 @@ struct agent {
 	int nexp;
 	struct ifaces ifs;
 	int host_ns, meter_ns; /* netns fds (-1: no netns configured) */
-	uint64_t now_ms;       /* CLOCK_MONOTONIC ms of the current tick: the
-			  * cache's clock (expiry)
-			  */
-	uint32_t now_s;	       /* UNIX s of the current tick: export time */
+	/* the tick's clocks: CLOCK_MONOTONIC ms, the cache's (expiry), and
+	 * UNIX s, the export time
+	 */
+	uint64_t now_ms;
+	uint32_t now_s;
+	/* the state that outlives the agent (NULL: state = memory), the
+	 * drain's stage (in it, or in memory), how far each collector got
+	 * in the cache's export log; recover: adopted, the first drain
+	 * finishes what the dead agent left (core_state.c)
+	 */
+	struct persist *ps;
+	struct meter_stage *stage;
+	struct exptrack *track;
+	bool recover;
 	/* counters */
 	uint64_t ticks, drained, drain_errors, early_drains;
+	uint64_t drain_store_failed; /* drained entries the cache lost */
+	/* after a restart: conversations sent again from the log, collectors
+	 * the dead agent was handing records to (a message may come twice),
+	 * kernel entries it had drained and the restart applied
+	 */
+	uint64_t restart_replayed, restart_uncertain, restart_staged;
 	uint64_t tick_late_max_ms; /* the poll loop's: a tick after its time */
 	uint64_t last_overflow;
 	uint64_t overflow_dup; /* egress overflow packets the ingress counted */

@@ -8,6 +8,8 @@
  *   prog_tc_egress, prog_tc_ingress, prog_xdp
  *   link_<netns inode>_<ifindex>_<eg|in>   TCX links (kept alive by the pin;
  *                                made by hook_tc.c)
+ *   fe_state                     the agent's state that outlives it
+ *                                (mmapable array; laid out by persist.c)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -141,6 +143,10 @@ static void unpin_all(struct meter *m)
 	for (int i = 0; i < NR_PINS; i++)
 		if (!meter_pin_name(m, pin_names[i], path, sizeof(path)))
 			unlink(path);
+	/* the state belongs to the set: its staged entries came from the
+	 * maps that go
+	 */
+	meter__state_remove(m->pin);
 }
 
 /* The four inner maps: flows of max_flows entries, overflow smaller. */
@@ -523,6 +529,78 @@ int meter__lock(struct meter *m)
 	}
 	m->lock_fd = fd;
 	return 0;
+}
+
+/* The state map: an array of whole pages, so that its values are one
+ * contiguous region mmap() gives whole.
+ */
+static int state_create(struct meter *m, const char *path, size_t want,
+			size_t *size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = (want + pg - 1) / pg;
+	int fd, err;
+
+	if (n > UINT32_MAX / pg)
+		return -E2BIG;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fe_state", 4, (__u32)pg,
+			    (__u32)n, &o);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("create the agent's state map (%zu MiB): %s\n",
+			n * pg >> 20, strerror(errno));
+		return err;
+	}
+	if (bpf_obj_pin(fd, path)) {
+		err = -errno;
+		pr_warn("pin %s: %s\n", path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	*size = n * pg;
+	return fd;
+}
+
+int meter__state_open(struct meter *m, size_t want, size_t *size)
+{
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = meter_pin_name(m, FE_PIN_STATE, path, sizeof(path));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT)
+		return want ? state_create(m, path, want, size) : -ENOENT;
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("open pinned %s: %s\n", path, strerror(errno));
+		return err;
+	}
+	if (!map_info(fd, &info) || info.type != BPF_MAP_TYPE_ARRAY ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.value_size % 8) {
+		pr_warn("pinned %s is not a flowexp state map\n", path);
+		close(fd);
+		return -EPROTO;
+	}
+	*size = (size_t)info.value_size * info.max_entries;
+	return fd;
+}
+
+int meter__state_remove(const char *pin_path)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s",
+			 pin_path ? pin_path : FE_DEFAULT_PIN_PATH,
+			 FE_PIN_STATE);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (unlink(path))
+		return errno == ENOENT ? 0 : -errno;
+	return 1;
 }
 
 int meter_live_gen(struct meter *m)

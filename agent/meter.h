@@ -102,6 +102,18 @@ int meter__detach_links(const char *pin_path);
  */
 void meter__sweep_defunct(struct meter *m);
 
+/* The agent's state that outlives it: the pinned BPF_F_MMAPABLE array
+ * FE_PIN_STATE of the set's directory (its layout is persist.c's). Opens
+ * it, or when there is none and want > 0 creates and pins one of at
+ * least want octets. Returns its fd with its size in *size (mmap() it
+ * whole), or -errno: -ENOENT (none, want 0), -EPROTO (not a state map).
+ */
+int meter__state_open(struct meter *m, size_t want, size_t *size);
+/* Unpins the state of the set at pin_path (its memory goes with the last
+ * fd or mapping). 1 (removed), 0 (there was none) or -errno.
+ */
+int meter__state_remove(const char *pin_path);
+
 struct meter_ids {
 	uint32_t prog_tc_egress, prog_tc_ingress, prog_xdp;
 	uint32_t outer, stats, flows_cur, ovf_cur;

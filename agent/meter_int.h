@@ -24,7 +24,7 @@ struct meter {
 	int prog_eg_fd, prog_in_fd, prog_xdp_fd;
 	uint32_t prog_eg_id, prog_in_id, prog_xdp_id;
 	unsigned int max_flows;
-	int ncpu;		  /* of fe_stats, the one per-CPU map */
+	int ncpu;		   /* of fe_stats, the one per-CPU map */
 	struct meter_stage *stage; /* meter__drain()'s, DRAIN_BATCH entries */
 	int lock_fd; /* the pin directory, flock()ed by meter__lock() */
 	/* false: opened with METER_F_ANY_LAYOUT and the maps are missing or

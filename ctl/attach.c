@@ -107,9 +107,28 @@ static const struct opt_def detach_opts[] = {
 	DEFINE_OPTION("all", OPT_FLAG, struct detach_args, all,
 		      .short_name = 'a',
 		      .help = "from every device, and drop the pins of links "
-			      "whose device or namespace is gone"),
+			      "whose device or namespace is gone, and the "
+			      "agent's pinned state when no agent runs"),
 	END_OPTIONS
 };
+
+/* detach --all: the agent's pinned state goes too (what it held is not
+ * exported), unless an agent runs on the set (it holds the lock).
+ */
+static void drop_state(const struct ctl_ctx *ctx, struct meter *m)
+{
+	if (meter__lock(m)) {
+		fprintf(stderr,
+			"flowctl detach: a flowagent runs on %s: its "
+			"pinned state stays\n",
+			ctx->pin_path);
+		return;
+	}
+	if (meter__state_remove(ctx->pin_path) > 0)
+		printf("dropped the agent's pinned state %s/%s (counts not "
+		       "yet exported in it are gone)\n",
+		       ctx->pin_path, FE_PIN_STATE);
+}
 
 static int detach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
@@ -127,8 +146,10 @@ static int detach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	if (!m) {
 		if (errno == ENOENT) {
 			/* no set, but maybe links of an interrupted one */
-			if (a.all)
+			if (a.all) {
 				meter__detach_links(ctx->pin_path);
+				meter__state_remove(ctx->pin_path);
+			}
 			return 0;
 		}
 		fprintf(stderr, "flowctl detach: meter set %s: %s\n",
@@ -136,6 +157,8 @@ static int detach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 		return 1;
 	}
 	r = a.all && meter__detach_all(m) ? 1 : 0;
+	if (a.all)
+		drop_state(ctx, m);
 	for (; i < argc; i++)
 		if (meter__detach(m, argv[i], 0))
 			r = 1;

@@ -202,5 +202,9 @@ struct fe_stats {
 #define FE_PIN_PROG_TC_EGRESS "prog_tc_egress"
 #define FE_PIN_PROG_TC_INGRESS "prog_tc_ingress"
 #define FE_PIN_PROG_XDP "prog_xdp"
+/* The agent's state that outlives it (user space only: agent/persist.c),
+ * a BPF_F_MMAPABLE array; not part of a set (removed with it).
+ */
+#define FE_PIN_STATE "fe_state"
 
 #endif /* FLOWEXP_H */
