@@ -31,7 +31,7 @@ static int flows_fd = -1, ovf_fd = -1;
  * death when set: the process "dies" as the call returns).
  */
 static int calls, fail_call;
-static __u32 fail_id; /* the map's (the meter has fds of its own) */
+static __u32 fail_id;	  /* the map's (the meter has fds of its own) */
 static __u32 take, taken; /* asked, and what the kernel handed over */
 static __u32 before;	  /* handed over by the calls before it */
 static jmp_buf *death;
@@ -147,10 +147,10 @@ static struct meter *set_fill(void)
 			memcpy(k.src, &i, sizeof(i));
 		}
 		v.octets = v.packets * 100;
-		assert_int_equal(bpf_map_update_elem(i >= NFLOWS ? ovf_fd
-								 : flows_fd,
-						     &k, &v, BPF_NOEXIST),
-				 0);
+		assert_int_equal(
+			bpf_map_update_elem(i >= NFLOWS ? ovf_fd : flows_fd, &k,
+					    &v, BPF_NOEXIST),
+			0);
 	}
 	return m;
 }

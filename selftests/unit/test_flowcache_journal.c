@@ -155,7 +155,8 @@ static void workload(struct flowcache *fc, uint64_t q)
 		if (q % 64 == 0)
 			flowcache__expire(fc, q_now(q), NULL, NULL);
 		if (q % 10000 == 0)
-			flowcache__flush(fc, every7, NULL, q_now(q), NULL, NULL);
+			flowcache__flush(fc, every7, NULL, q_now(q), NULL,
+					 NULL);
 	}
 	flowcache__flush(fc, NULL, NULL, q_now(Q), NULL, NULL);
 }
@@ -352,13 +353,11 @@ static void test_full_region(void **state)
 	for (uint32_t f = 0; f < 1000; f++) {
 		struct fe_obs o = flow_obs(f, false, 2, 3, 1000 + f);
 
-		assert_int_equal(flowcache__add(fc, &o, 1000 + f, count_emit,
-						&sum),
-				 0);
+		assert_int_equal(
+			flowcache__add(fc, &o, 1000 + f, count_emit, &sum), 0);
 		o = flow_obs(f, true, 3, 2, 1000 + f); /* a path record */
-		assert_int_equal(flowcache__add(fc, &o, 1000 + f, count_emit,
-						&sum),
-				 0);
+		assert_int_equal(
+			flowcache__add(fc, &o, 1000 + f, count_emit, &sum), 0);
 	}
 	flowcache__stats(fc, &st);
 	assert_int_equal(st.obs_nomem, 0);
