@@ -697,30 +697,24 @@ static size_t fc_flush_all(struct flowcache *fc, flowcache_emit_fn emit,
 	struct fc_region *r = fc->s.r;
 	size_t n = 0;
 
-	if (fc->s.journal) {
-		/* one journaled export at a time, as any other */
-		for (uint32_t i = 0; i < r->nconv; i++)
-			if (fcs_conv(&fc->s, i)->flags & FC_LIVE) {
-				fc_finish(fc, i, FE_END_FORCED, emit, ctx);
-				n++;
-			}
-		return n;
-	}
 	for (uint32_t i = 0; i < r->nconv; i++) {
 		struct fc_conv *c = fcs_conv(&fc->s, i);
 
 		if (!(c->flags & FC_LIVE))
 			continue;
 		n++;
-		if (fcc_net(&fc->s, c)) {
-			if (emit)
-				emit(ctx, fcc_view(&fc->s, c, &fc->view),
-				     FE_END_FORCED);
-			fc->st.exported[FE_END_FORCED]++;
-		} else {
+		/* journaled one by one; a record goes by its flags alone (a
+		 * restart rebuilds lists and index from the records)
+		 */
+		fcj_begin(&fc->s, FCJ_FINISH, i, 0, r->log.head, 0);
+		if (fcc_net(&fc->s, c))
+			fc_export(fc, c, FE_END_FORCED, emit, ctx);
+		else
 			fc->st.removed_empty++;
-		}
 		fc->st.dedup_clamped_packets += fcc_negative_packets(&fc->s, c);
+		if (fc->s.journal)
+			c->flags = 0;
+		fcj_end(&fc->s);
 	}
 	fcs_clear(&fc->s);
 	return n;
