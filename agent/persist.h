@@ -18,7 +18,7 @@
 #include "meter.h"
 
 /* The layout of the header and the stage (the cache's is its own). */
-#define PERSIST_VERSION 1
+#define PERSIST_VERSION 1u
 /* Octets of the state per max_flows conversation: its record (168) and
  * one path record (64), allocated when the state is made (kernel memory,
  * charged to the agent's memory cgroup).

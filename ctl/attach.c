@@ -171,6 +171,8 @@ CTL_COMMAND(detach, true, .args = "[DEV...]",
 	    .doc = "Removes this meter set's tc and XDP programs from the "
 		   "devices (of the -n namespace); other filters and XDP "
 		   "programs stay, and a clsact qdisc flowexp created is "
-		   "removed when no filter is left on it. Works on a set "
-		   "of an incompatible flowexp version too (as does "
+		   "removed when no filter is left on it. With --all and no "
+		   "flowagent running on the set, the agent's pinned state "
+		   "(fe_state, with counts not yet exported) goes too. Works "
+		   "on a set of an incompatible flowexp version too (as does "
 		   "status), so that it can be removed.");
