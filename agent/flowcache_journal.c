@@ -43,14 +43,19 @@ void fcj_begin(struct fc_store *s, uint32_t op, uint32_t i, uint64_t tag,
 	OP_SET(j, op);
 }
 
+/* op first, then conv: a death between the two stores leaves FCJ_ADD_NEW
+ * on FC_NIL (nothing to undo: i is still free). conv first would leave
+ * FCJ_ADD on i, and recovery would restore an older operation's image
+ * into the free record: a second copy of another conversation.
+ */
 void fcj_created(struct fc_store *s, uint32_t i)
 {
 	struct fc_journal *j = &s->r->journal;
 
 	if (!s->journal)
 		return;
-	j->conv = i;
 	OP_SET(j, FCJ_ADD_NEW);
+	__atomic_store_n(&j->conv, i, __ATOMIC_RELEASE);
 }
 
 void fcj_end(struct fc_store *s)

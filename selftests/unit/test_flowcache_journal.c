@@ -233,8 +233,8 @@ static void test_sigkill_anywhere(void **state)
 			workload(fc, flowcache__last_tag(fc) + 1);
 			_exit(0);
 		}
-		if (round < 200) {
-			usleep((useconds_t)(rand() % 3000));
+		if (round < 400) {
+			usleep((useconds_t)(rand() % 1500));
 			kill(pid, SIGKILL);
 		}
 		assert_int_equal(waitpid(pid, &ws, 0), pid);
