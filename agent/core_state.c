@@ -277,6 +277,7 @@ static int state_cache(struct agent *a, const struct flowcache_cfg *fcc)
 	size_t size;
 	void *region = persist__cache(a->ps, &size);
 	bool fresh = persist__fresh(a->ps);
+	uint64_t t0 = fe_clock_mono_ns();
 
 	a->fc = fresh ? flowcache__new_in(fcc, &mem)
 		      : flowcache__adopt(fcc, &mem, region, size);
@@ -291,12 +292,16 @@ static int state_cache(struct agent *a, const struct flowcache_cfg *fcc)
 		return -errno;
 	}
 	flowcache__stats(a->fc, &st);
+	/* the time an adoption takes (a scan of every record) is the
+	 * restart's cost: said, so that an operator can size max_flows
+	 */
 	pr_info("flow cache state %s %s/%s: %zu MiB for %u conversations "
-		"(%llu cached%s)\n",
+		"(%llu cached%s, %llu ms)\n",
 		fresh ? "made at" : "adopted from", a->cfg.pin_path,
 		FE_PIN_STATE, persist__bytes(a->ps) >> 20,
 		persist__max_flows(a->ps), (unsigned long long)st.flows,
-		st.recovered_ops ? ", an operation a death cut recovered" : "");
+		st.recovered_ops ? ", an operation a death cut recovered" : "",
+		(unsigned long long)((fe_clock_mono_ns() - t0) / 1000000));
 	if (persist__max_flows(a->ps) < a->cfg.max_flows)
 		pr_info("the pinned state has room for %u conversations: "
 			"max_flows = %u applies to a new state (flowctl "
