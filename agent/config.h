@@ -17,6 +17,13 @@
 #define FE_MAX_FIELDS 64
 
 #define FE_DEFAULT_CONFIG "/etc/flowexp.ini"
+/* A collector's send queue (queue_size): the default holds about 75,000
+ * IPv4 biflow records of the default template (112 octets each); the
+ * least holds a message of the largest mtu.
+ */
+#define FE_QUEUE_DEFAULT (8u << 20)
+#define FE_QUEUE_MIN (64u << 10)
+#define FE_QUEUE_MAX (1u << 30)
 
 enum fe_transport { FE_TRANSPORT_UDP, FE_TRANSPORT_TCP };
 /* What a collector gets: IPFIX or NetFlow v9 messages over the network
@@ -38,9 +45,10 @@ struct fe_template_cfg {
 };
 
 /* A [collector NAME] section. addrlen is 0 only when the host name was not
- * resolved (FE_CONFIG_NO_RESOLVE) or the format is json; address is the
- * text as written. version 9 has biflow false; format json has a path
- * ("-": standard output) and no address.
+ * looked up (FE_CONFIG_NO_RESOLVE, FE_CONFIG_DEFER_COLLECTORS: the agent
+ * resolves it) or the format is json; address is the text as written.
+ * version 9 has biflow false; format json has a path ("-": standard
+ * output) and no address.
  */
 struct fe_collector_cfg {
 	char name[64];
@@ -56,6 +64,7 @@ struct fe_collector_cfg {
 	uint16_t mtu;
 	unsigned int template_refresh; /* s; 0 = at session start only (TCP) */
 	uint32_t observation_domain;   /* the agent's unless overridden */
+	uint32_t queue_size;	       /* octets of the send queue */
 	int line;		       /* of the section header */
 };
 
@@ -75,7 +84,12 @@ struct fe_config {
 	bool xdp_skb_mode;
 	bool precise_ts;   /* timestamps = precise */
 	bool state_memory; /* state = memory: no pinned state (persist.c) */
-	int log_level;	   /* enum fe_log_level */
+	/* 1-in-N packet sampling of a meter set the agent creates (1: every
+	 * packet). A running agent holds the rate of the set in use here,
+	 * which a reused set may have been loaded with (core.c)
+	 */
+	unsigned int sampling;
+	int log_level; /* enum fe_log_level */
 	/* the /metrics endpoint; "" = off. metrics_addrlen is 0 only when
 	 * the host name was not resolved (FE_CONFIG_NO_RESOLVE)
 	 */
@@ -102,10 +116,19 @@ unsigned int fe_kernel_max_flows_auto(unsigned int max_flows,
 				      unsigned long long ram_bytes);
 
 /* 0 on success; -EINVAL with "file:line: message" in err on a config error;
- * -errno with "file: strerror" when the file cannot be read.
+ * -errno with "file: strerror" when the file cannot be read. Collectors'
+ * host names are not looked up (FE_CONFIG_DEFER_COLLECTORS): a name that
+ * does not resolve yet (DNS not up at boot) is no error, and a reload never
+ * waits on a resolver.
  */
 int fe_config_load(const char *path, struct fe_config *cfg, char *err,
 		   size_t errlen);
+/* For `flowagent --check`: looks up every collector host name left
+ * unresolved and writes "path:line: warning: ..." to out for each one that
+ * does not resolve now. Returns the number of warnings.
+ */
+int fe_config_check_names(const struct fe_config *cfg, const char *path,
+			  FILE *out);
 int fe_config_parse_string(const char *name, const char *text,
 			   struct fe_config *cfg, char *err, size_t errlen);
 
@@ -114,6 +137,8 @@ int fe_config_parse_string(const char *name, const char *text,
  * checking a file on a machine that cannot resolve its names.
  */
 #define FE_CONFIG_NO_RESOLVE 0x1u
+/* Only the collectors' host names are left for later (addrlen 0). */
+#define FE_CONFIG_DEFER_COLLECTORS 0x2u
 int fe_config_parse(const char *name, const char *text, unsigned int flags,
 		    struct fe_config *cfg, char *err, size_t errlen);
 

@@ -197,6 +197,13 @@ static int agent_timestamps(struct cfg_parser *p, const char *v)
 	return 0;
 }
 
+/* 1-in-N; the bound keeps the meters' window arithmetic in 32 bits. */
+static int agent_sampling(struct cfg_parser *p, const char *v)
+{
+	return CFG_PARSE_UINT(p, v, 1, METER_MAX_SAMPLING, "",
+			      p->cfg->sampling);
+}
+
 static int agent_state(struct cfg_parser *p, const char *v)
 {
 	static const char *const names[] = { "pinned", "memory" };
@@ -257,6 +264,7 @@ static const struct cfg_key agent_keys[] = {
 	{ "kernel_max_flows", agent_kmax_flows, false },
 	{ "xdp_mode", agent_xdp_mode, false },
 	{ "timestamps", agent_timestamps, false },
+	{ "sampling", agent_sampling, false },
 	{ "state", agent_state, false },
 	{ "log_level", agent_log_level, false },
 	{ "metrics_listen", agent_metrics, false },
@@ -278,7 +286,7 @@ static int coll_address(struct cfg_parser *p, const char *v)
 	if (strlen(v) > CFG_MAX_VALUE)
 		return key_fail(p, "address is longer than %d characters",
 				CFG_MAX_VALUE);
-	if (p->flags & FE_CONFIG_NO_RESOLVE)
+	if (p->flags & (FE_CONFIG_NO_RESOLVE | FE_CONFIG_DEFER_COLLECTORS))
 		flags |= ENDPOINT_NO_RESOLVE;
 	if (endpoint_parse(v, 0, flags, &c->addr, &c->addrlen, msg,
 			   sizeof(msg)))
@@ -383,6 +391,17 @@ static int coll_path(struct cfg_parser *p, const char *v)
 	return cfg_parse_path(p, v, c->path, sizeof(c->path));
 }
 
+/* Octets of messages (or JSON lines) waiting for a slow collector. */
+static int coll_queue(struct cfg_parser *p, const char *v)
+{
+	unsigned long long n;
+	int err = cfg_parse_size(p, v, FE_QUEUE_MIN, FE_QUEUE_MAX, &n);
+
+	if (!err)
+		cur_coll(p)->queue_size = n;
+	return err;
+}
+
 static const struct cfg_key coll_keys[] = {
 	{ "format", coll_format, false },
 	{ "address", coll_address, false },
@@ -395,6 +414,7 @@ static const struct cfg_key coll_keys[] = {
 	{ "mtu", coll_mtu, false },
 	{ "template_refresh", coll_refresh, false },
 	{ "observation_domain", coll_od, false },
+	{ "queue_size", coll_queue, false },
 };
 
 /* --- [template NAME] ---------------------------------------------------- */
@@ -479,6 +499,7 @@ static void collector_defaults(struct fe_config *cfg,
 	c->mtu = 1400;
 	c->template_refresh = 60;
 	c->observation_domain = cfg->observation_domain;
+	c->queue_size = FE_QUEUE_DEFAULT;
 }
 
 void cfg_section_enter(struct cfg_parser *p, const struct cfg_section *s,
@@ -526,5 +547,6 @@ void fe_config_defaults(struct fe_config *cfg)
 	cfg_kernel_max_flows(cfg);
 	cfg->xdp_skb_mode = false;
 	cfg->precise_ts = false;
+	cfg->sampling = 1;
 	cfg->log_level = FE_LOG_INFO;
 }

@@ -110,6 +110,11 @@ int cfg_parse_num(struct cfg_parser *p, const char *v, unsigned long long min,
 			(dst) = _n;                                  \
 		_err;                                                \
 	})
+/* A size in octets, optionally with a K, M or G suffix (powers of 1024),
+ * in [min, max].
+ */
+int cfg_parse_size(struct cfg_parser *p, const char *v, unsigned long long min,
+		   unsigned long long max, unsigned long long *out);
 int cfg_parse_bool(struct cfg_parser *p, const char *v, bool *out);
 /* Picks v out of names[] (case-insensitively); allowed lists them. */
 int cfg_parse_enum(struct cfg_parser *p, const char *v,

@@ -46,13 +46,14 @@ static void print_agent(FILE *f, const struct fe_config *cfg)
 		"observation_domain = %" PRIu32 "\npin_path = %s\n"
 		"control_socket = %s\nnetns =%s%s\nmax_flows = %u\n"
 		"kernel_max_flows = %s\nxdp_mode = %s\ntimestamps = %s\n"
-		"state = %s\nlog_level = %s\nmetrics_listen =%s%s\n",
+		"sampling = %u\nstate = %s\nlog_level = %s\n"
+		"metrics_listen =%s%s\n",
 		fe_ingress_name(cfg->ingress), cfg->poll_interval_ms,
 		cfg->active_timeout, cfg->idle_timeout, cfg->end_grace_ms,
 		cfg->observation_domain, cfg->pin_path, cfg->control_socket,
 		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows, kmax,
 		cfg->xdp_skb_mode ? "skb" : "native",
-		cfg->precise_ts ? "precise" : "coarse",
+		cfg->precise_ts ? "precise" : "coarse", cfg->sampling,
 		cfg->state_memory ? "memory" : "pinned", levels[lvl],
 		cfg->metrics_listen[0] ? " " : "", cfg->metrics_listen);
 }
@@ -76,7 +77,9 @@ static void print_collector(FILE *f, const struct fe_config *cfg,
 	if (c->format == FE_FORMAT_IPFIX)
 		fprintf(f, "mtu = %u\ntemplate_refresh = %u\n", c->mtu,
 			c->template_refresh);
-	fprintf(f, "observation_domain = %" PRIu32 "\n", c->observation_domain);
+	fprintf(f,
+		"observation_domain = %" PRIu32 "\nqueue_size = %" PRIu32 "\n",
+		c->observation_domain, c->queue_size);
 }
 
 static void print_template(FILE *f, const struct fe_template_cfg *t)

@@ -17,6 +17,7 @@
 #include <strings.h>
 #include <ini.h>
 #include "config_parser.h"
+#include "endpoint.h"
 
 #define CFG_MAX_FILE (1 << 20)
 
@@ -393,7 +394,34 @@ int fe_config_load(const char *path, struct fe_config *cfg, char *err,
 		free(buf);
 		return -EINVAL;
 	}
-	ret = fe_config_parse(path, buf, 0, cfg, err, errlen);
+	ret = fe_config_parse(path, buf, FE_CONFIG_DEFER_COLLECTORS, cfg, err,
+			      errlen);
 	free(buf);
 	return ret;
+}
+
+int fe_config_check_names(const struct fe_config *cfg, const char *path,
+			  FILE *out)
+{
+	int n = 0;
+
+	for (int i = 0; i < cfg->ncoll; i++) {
+		const struct fe_collector_cfg *c = &cfg->coll[i];
+		struct sockaddr_storage ss;
+		socklen_t len;
+		char msg[512];
+
+		if (c->format != FE_FORMAT_IPFIX || c->addrlen)
+			continue;
+		if (!endpoint_parse(c->address, 0, 0, &ss, &len, msg,
+				    sizeof(msg)))
+			continue;
+		fprintf(out,
+			"%s:%d: warning: [collector %s] address: %s; the "
+			"agent meters anyway and retries the name with "
+			"backoff\n",
+			path, c->line, c->name, msg);
+		n++;
+	}
+	return n;
 }

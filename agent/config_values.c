@@ -99,6 +99,50 @@ int cfg_parse_num(struct cfg_parser *p, const char *v, unsigned long long min,
 	return 0;
 }
 
+static const char *size_text(unsigned long long n, char *buf, size_t cap)
+{
+	static const char units[] = "KMG";
+	int u = -1;
+
+	while (u < 2 && n >= 1024 && n % 1024 == 0) {
+		n /= 1024;
+		u++;
+	}
+	snprintf(buf, cap, "%llu%.*s", n, u >= 0, u >= 0 ? &units[u] : "");
+	return buf;
+}
+
+int cfg_parse_size(struct cfg_parser *p, const char *v, unsigned long long min,
+		   unsigned long long max, unsigned long long *out)
+{
+	static const char suffixes[] = "kmg";
+	char lo[24], hi[24], num[24];
+	size_t len = strlen(v), digits = strspn(v, "0123456789");
+	unsigned long long n = 0, mul = 1;
+	const char *s;
+
+	size_text(min, lo, sizeof(lo));
+	size_text(max, hi, sizeof(hi));
+	if (len && digits == len - 1 &&
+	    (s = strchr(suffixes, tolower((unsigned char)v[len - 1])))) {
+		mul = 1ULL << (10 * (s - suffixes + 1));
+		len--;
+	}
+	if (!len || digits != len || len >= sizeof(num))
+		return key_fail(p,
+				"'%s' is not a size (expected octets, or a "
+				"number with K, M or G: %s..%s)",
+				v, lo, hi);
+	memcpy(num, v, len);
+	num[len] = '\0';
+	for (s = num; *s; s++)
+		n = n > max ? n : n * 10 + (*s - '0');
+	if (n > max / mul || n * mul < min)
+		return key_fail(p, "%s is out of range (%s..%s)", v, lo, hi);
+	*out = n * mul;
+	return 0;
+}
+
 int cfg_parse_bool(struct cfg_parser *p, const char *v, bool *out)
 {
 	static const char *const yes[] = { "yes", "true", "on", "1" };

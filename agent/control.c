@@ -218,7 +218,7 @@ static void do_stats(const struct control *ctl, struct agent *a, FILE *out,
 	};
 	statsfmt_begin(&s, out, json, true);
 	statsfmt_heading(&s, "meter (%s)", a->cfg.pin_path);
-	statsfmt_meter(&s, st, nf, no);
+	statsfmt_meter(&s, st, nf, no, a->cfg.sampling);
 	statsfmt_heading(&s, "agent");
 	statsfmt_counters(&s, agent, sizeof(agent) / sizeof(agent[0]));
 	statsfmt_list_begin(&s, "collectors");

@@ -63,15 +63,42 @@ static int open_exporters(struct agent *a, const struct fe_config *cfg,
 	return 0;
 }
 
+/* The rate the set's programs were loaded with is the one in effect:
+ * a->cfg takes it, so that the collectors, stats and metrics state it.
+ */
+static void meters_sampling(struct agent *a)
+{
+	struct fe_config *c = &a->cfg;
+	unsigned int n = meter__sampling(a->m);
+
+	if (!n) {
+		pr_warn("meter set %s: its sampling rate cannot be read; "
+			"stating sampling = %u to the collectors\n",
+			c->pin_path, c->sampling);
+		return;
+	}
+	if (n != c->sampling)
+		pr_warn("meter set %s samples 1 in %u packets (the rate it was "
+			"loaded with): sampling = %u applies to a new set "
+			"(flowctl detach --all, remove %s, restart); the "
+			"collectors get 1 in %u\n",
+			c->pin_path, n, c->sampling, c->pin_path, n);
+	c->sampling = n;
+}
+
 /* The meter set of cfg, opened (created when missing) and locked. */
 static int open_meters(struct agent *a)
 {
 	const struct fe_config *c = &a->cfg;
+	struct meter_opts mo = {
+		.max_flows = c->kernel_max_flows,
+		.flags = METER_F_CREATE |
+			 (c->precise_ts ? METER_F_PRECISE_TS : 0),
+		.sampling = c->sampling,
+	};
 	int err;
 
-	a->m = meter__open(c->pin_path, c->kernel_max_flows,
-			   METER_F_CREATE |
-				   (c->precise_ts ? METER_F_PRECISE_TS : 0));
+	a->m = meter__open_opts(c->pin_path, &mo);
 	if (!a->m) {
 		err = -errno;
 		pr_warn("meter set %s: %s\n", c->pin_path, strerror(errno));
@@ -91,6 +118,7 @@ static int open_meters(struct agent *a)
 			"(kernel_max_flows = %u applies to a new set)\n",
 			c->pin_path, meter__max_flows(a->m),
 			c->kernel_max_flows);
+	meters_sampling(a);
 	return 0;
 }
 
@@ -113,12 +141,13 @@ int agent__start(struct agent *a, const struct fe_config *cfg,
 			return err;
 		a->meter_ns = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
 	}
-	if (open_exporters(a, &a->cfg, a->exp))
-		return -EINVAL;
-	a->nexp = a->cfg.ncoll;
+	/* the meters first: the collectors state their sampling rate */
 	err = open_meters(a);
 	if (err)
 		return err;
+	if (open_exporters(a, &a->cfg, a->exp))
+		return -EINVAL;
+	a->nexp = a->cfg.ncoll;
 	return agent_state_open(a, &fcc);
 }
 
@@ -207,10 +236,12 @@ static void reload_restart_keys(const struct agent *a, struct fe_config *n)
 	snprintf(n->netns, sizeof(n->netns), "%s", o->netns);
 	/* these shape the pinned meter set: a new set would take them */
 	if (n->kernel_max_flows != o->kernel_max_flows ||
-	    n->precise_ts != o->precise_ts)
-		pr_warn("reload: kernel_max_flows and timestamps apply to a "
-			"new "
-			"meter set (after detach --all and a restart)\n");
+	    n->precise_ts != o->precise_ts || n->sampling != o->sampling)
+		pr_warn("reload: kernel_max_flows, timestamps and sampling "
+			"apply to a new meter set (after detach --all and a "
+			"restart); sampling stays 1 in %u\n",
+			o->sampling);
+	n->sampling = o->sampling;
 }
 
 void agent__reload(struct agent *a)

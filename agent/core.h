@@ -59,9 +59,9 @@ struct agent {
 	uint64_t tick_entries;
 };
 
-/* Opens the collectors, switches to the configured netns, opens (creating
- * when needed) and locks the meter set and makes the flow cache; takes a
- * copy of cfg. Interfaces are attached by agent__sync_ifaces(). Returns 0
+/* Switches to the configured netns, opens (creating when needed) and
+ * locks the meter set, opens the collectors and makes the flow cache;
+ * takes a copy of cfg, with the sampling rate of the set in use. Interfaces are attached by agent__sync_ifaces(). Returns 0
  * or -errno with the reason logged; agent__close() undoes what was done.
  */
 int agent__start(struct agent *a, const struct fe_config *cfg,

@@ -243,6 +243,21 @@ int endpoint_parse(const char *s, uint16_t default_port, unsigned int flags,
 	return endpoint_address(&t, port, flags, ss, sslen, err, errlen);
 }
 
+int endpoint_host(const char *s, uint16_t default_port, unsigned int flags,
+		  char *host, size_t cap, uint16_t *port)
+{
+	struct endpoint_text t;
+
+	*port = default_port;
+	if (!s || strlen(s) >= sizeof(t.host) ||
+	    endpoint_split(s, flags, &t, NULL, 0) ||
+	    (t.port && endpoint_port(s, t.port, flags, port, NULL, 0)) ||
+	    strlen(t.host) >= cap)
+		return -EINVAL;
+	strcpy(host, t.host);
+	return 0;
+}
+
 const char *endpoint_format(const struct sockaddr *sa, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN] = "?";

@@ -32,6 +32,13 @@ int endpoint_parse(const char *s, uint16_t default_port, unsigned int flags,
 		   struct sockaddr_storage *ss, socklen_t *sslen, char *err,
 		   size_t errlen);
 
+/* The host (without brackets) and the port of s, an endpoint that
+ * endpoint_parse() takes with the same default_port and flags: what a
+ * resolver looks up later. Returns 0 or -EINVAL.
+ */
+int endpoint_host(const char *s, uint16_t default_port, unsigned int flags,
+		  char *host, size_t cap, uint16_t *port);
+
 /* "a.b.c.d:port" or "[v6addr]:port" of an AF_INET or AF_INET6 address,
  * "(family N)" of another. Returns buf.
  */

@@ -76,7 +76,8 @@ struct exporter *exporter__new(const struct fe_config *cfg, int idx,
 	oa = (struct fe_output_args){ .cc = &e->cc,
 				      .tmpl = e->tmpl,
 				      .host_ns = host_ns,
-				      .meter_ns = meter_ns };
+				      .meter_ns = meter_ns,
+				      .sampling = cfg->sampling };
 	e->out = e->ops->open(&oa);
 	if (!e->out) {
 		err = -errno;
@@ -108,12 +109,12 @@ int exporter__differs(const struct exporter *e, const struct fe_config *cfg,
 	const struct fe_template_cfg *t =
 		b->tmpl >= 0 ? &cfg->tmpl[b->tmpl] : NULL;
 
+	/* the address as written: a name is resolved by the output */
 	if (a->format != b->format || a->version != b->version ||
-	    strcmp(a->path, b->path) || a->addrlen != b->addrlen ||
-	    memcmp(&a->addr, &b->addr, a->addrlen) ||
-	    a->transport != b->transport || a->biflow != b->biflow ||
-	    a->split_links != b->split_links || a->mtu != b->mtu ||
-	    a->template_refresh != b->template_refresh ||
+	    strcmp(a->path, b->path) || strcmp(a->address, b->address) ||
+	    a->queue_size != b->queue_size || a->transport != b->transport ||
+	    a->biflow != b->biflow || a->split_links != b->split_links ||
+	    a->mtu != b->mtu || a->template_refresh != b->template_refresh ||
 	    a->observation_domain != b->observation_domain ||
 	    strcmp(a->name, b->name))
 		return 1;
@@ -140,6 +141,26 @@ void exporter__conv(struct exporter *e, const struct fe_conv *c,
 void exporter__tick(struct exporter *e, uint32_t now_s)
 {
 	e->ops->tick(e->out, now_s);
+}
+
+int exporter__pollfd(const struct exporter *e, struct pollfd *p)
+{
+	return e->ops->pollfd(e->out, p);
+}
+
+void exporter__on_writable(struct exporter *e, short revents)
+{
+	e->ops->writable(e->out, revents);
+}
+
+size_t exporter__pending(const struct exporter *e)
+{
+	return e->ops->pending(e->out);
+}
+
+void exporter__finish(struct exporter *e)
+{
+	e->ops->finish(e->out);
 }
 
 void exporter__reopen(struct exporter *e)
@@ -187,8 +208,16 @@ void exporter__print_stats(const struct exporter *e, FILE *out, bool json)
 		{ "octets", s.octets },
 		{ "send_errors", s.send_errors },
 		{ "records_not_sent", s.not_sent },
+		{ "packets_not_sent", s.not_sent_packets },
+		{ "octets_not_sent", s.not_sent_octets },
+		{ "queue_full_drops", s.queue_drops },
+		{ "queued_octets", s.queued_octets },
+		{ "queue_size", s.queue_size },
+		{ "sessions", s.sessions },
 		{ "sequence", s.sequence },
 	};
+	/* unresolved: the name is looked up again with backoff */
+	const char *state = !s.resolved ? "unresolved" : s.up ? "up" : "down";
 
 	if (json) {
 		/* names and file paths are the user's text: escaped */
@@ -196,11 +225,13 @@ void exporter__print_stats(const struct exporter *e, FILE *out, bool json)
 		json_fputs(out, e->cc.name);
 		fprintf(out, ",\"format\":\"%s\",\"address\":", s.kind);
 		json_fputs(out, exporter_target(e));
-		fprintf(out, ",\"transport\":\"%s\"", tr);
+		fprintf(out, ",\"transport\":\"%s\",\"state\":\"%s\"", tr,
+			state);
 	} else {
 		fprintf(out, "collector %s (%s, %s, %s, %s)\n", e->cc.name,
 			exporter_target(e), s.kind, tr,
 			e->cc.biflow ? "biflow" : "uniflow");
+		fprintf(out, "  %-22s %s\n", "state", state);
 	}
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
 		if (json)

@@ -4,7 +4,9 @@
  */
 #ifndef FE_EXPORTER_H
 #define FE_EXPORTER_H
+#include <poll.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include "config.h"
@@ -23,17 +25,20 @@ struct exporter_stats {
 	const char *transport; /* "udp", "tcp", "file" */
 	bool biflow;
 	bool up;	  /* socket open / TCP session up / file open */
+	bool resolved;	  /* the collector's address is known */
 	const char *kind; /* "ipfix", "netflow-v9", "json" */
 	uint64_t messages;
 	uint64_t records;	   /* flow records sent or written */
 	uint64_t options;	   /* options data records sent */
 	uint64_t templates;	   /* template records sent */
 	uint64_t octets;	   /* message octets sent, or bytes written */
-	uint64_t send_errors;	   /* messages or writes that failed */
-	uint64_t not_sent;	   /* flow records lost in those */
+	uint64_t send_errors;	   /* sends or writes that failed */
+	uint64_t not_sent;	   /* flow records dropped (full, errors) */
 	uint64_t not_sent_packets; /* their packets */
 	uint64_t not_sent_octets;  /* their octets */
+	uint64_t queue_drops;	   /* messages dropped: the queue was full */
 	uint64_t queued_octets;	   /* waiting to be sent (queue depth) */
+	uint64_t queue_size;	   /* the queue's limit (queue_size) */
 	uint64_t sessions;	   /* TCP sessions made */
 	uint32_t sequence;	   /* the next message's sequence number */
 	/* records handed to the output by flowEndReason (1 idle .. 5) */
@@ -57,8 +62,22 @@ const char *exporter__name(const struct exporter *e);
  */
 void exporter__conv(struct exporter *e, const struct fe_conv *c,
 		    uint8_t end_reason, uint32_t now_s);
-/* Sends what is queued, resends templates when due, reconnects TCP. */
+/* Sends what is queued, resends templates when due, reconnects TCP,
+ * looks up a name that did not resolve yet.
+ */
 void exporter__tick(struct exporter *e, uint32_t now_s);
+/* For the poll loop: fills p and returns 1 when the collector waits for
+ * its socket to become writable (POLLOUT); else 0.
+ */
+int exporter__pollfd(const struct exporter *e, struct pollfd *p);
+/* The socket of exporter__pollfd() polled ready (revents): sends on. */
+void exporter__on_writable(struct exporter *e, short revents);
+/* Octets queued that the collector can take now (0 while it is down). */
+size_t exporter__pending(const struct exporter *e);
+/* Before a stop: the last statistics record and the message being built
+ * are queued; exporter__on_writable() then sends them.
+ */
+void exporter__finish(struct exporter *e);
 /* SIGHUP: a JSON lines collector opens its file again, so that logrotate
  * can rename it; nothing for the others.
  */

@@ -21,6 +21,11 @@
 #include "opts.h"
 
 #define VERSION "0.1"
+/* SIGTERM: how long the collectors' queues may take to drain after the
+ * last export (misc/flowagent.service's TimeoutStopSec=30 covers it and
+ * the export before it)
+ */
+#define STOP_DRAIN_MS 20000
 
 /* The command line; main() copies it into its variables. */
 struct agent_args {
@@ -51,7 +56,9 @@ static const struct opt_def agent_opts[] = {
 		      .help = "validate syntax and values and exit: 0 when "
 			      "valid, 2 with FILE:LINE: MESSAGE otherwise. "
 			      "Touches nothing on the system; interfaces need "
-			      "not exist"),
+			      "not exist, and a collector's host name that "
+			      "does not resolve now is a warning on stderr "
+			      "(the agent retries it)"),
 	END_OPTIONS
 };
 
@@ -163,6 +170,92 @@ static int loop_timeout(const struct daemon *d, uint64_t next)
 	return metrics__timeout(d->mx, t);
 }
 
+/* The collectors whose sockets wait for POLLOUT: their pollfds from p[0],
+ * the exporters in who[]; returns how many.
+ */
+static int collectors_pollfds(struct agent *a, struct pollfd *p,
+			      struct exporter **who)
+{
+	int n = 0;
+
+	for (int i = 0; i < a->nexp; i++)
+		if (exporter__pollfd(a->exp[i], &p[n]))
+			who[n++] = a->exp[i];
+	return n;
+}
+
+/* Right after poll(), before a reload can replace the exporters. */
+static void collectors_writable(const struct pollfd *p, struct exporter **who,
+				int n)
+{
+	for (int i = 0; i < n; i++)
+		if (p[i].revents)
+			exporter__on_writable(who[i], p[i].revents);
+}
+
+static size_t collectors_pending(struct agent *a)
+{
+	size_t n = 0;
+
+	for (int i = 0; i < a->nexp; i++)
+		n += exporter__pending(a->exp[i]);
+	return n;
+}
+
+/* A signal while the stop waits for the collectors: SIGTERM or SIGINT
+ * ends the wait; SIGHUP (a reload, too late now) does not.
+ */
+static bool stop_again(int sfd)
+{
+	struct signalfd_siginfo si;
+
+	return read(sfd, &si, sizeof(si)) == sizeof(si) &&
+	       si.ssi_signo != SIGHUP;
+}
+
+/* After SIGTERM's last export: waits at most STOP_DRAIN_MS for the
+ * collectors that are up to take what is queued for them; a second
+ * SIGTERM or SIGINT stops the wait.
+ */
+static void drain_collectors(struct agent *a, int sfd)
+{
+	uint64_t t0 = fe_clock_mono_ms(), end = t0 + STOP_DRAIN_MS, now;
+	struct exporter *who[FE_MAX_COLLECTORS];
+	size_t left;
+
+	for (int i = 0; i < a->nexp; i++)
+		exporter__finish(a->exp[i]);
+	while ((left = collectors_pending(a))) {
+		struct pollfd p[1 + FE_MAX_COLLECTORS] = {
+			{ .fd = sfd, .events = POLLIN }
+		};
+		int n = collectors_pollfds(a, p + 1, who);
+
+		now = fe_clock_mono_ms();
+		if (now < end &&
+		    poll(p, 1 + n, end - now < 100 ? end - now : 100) < 0 &&
+		    errno != EINTR)
+			return;
+		if (now >= end ||
+		    ((p[0].revents & POLLIN) && stop_again(sfd))) {
+			pr_warn("stopping: %zu octets still queued for the "
+				"collectors are lost (%s %d s)\n",
+				left,
+				now >= end ? "not taken within the stop's"
+					   : "a second signal within",
+				STOP_DRAIN_MS / 1000);
+			return;
+		}
+		/* every collector with something left tries again (a UDP
+		 * socket out of buffers polls no POLLOUT)
+		 */
+		for (int i = 0; i < a->nexp; i++)
+			exporter__on_writable(a->exp[i], 0);
+	}
+	pr_info("stopping: the collectors took what was queued in %llu ms\n",
+		(unsigned long long)(fe_clock_mono_ms() - t0));
+}
+
 /* Ticks every poll interval (on the monotonic clock, so a step of the wall
  * clock never stalls it) and serves signals, flowctl and scrapes in
  * between, in steps short enough that a tick is never held up for long
@@ -170,22 +263,25 @@ static int loop_timeout(const struct daemon *d, uint64_t next)
  */
 static void run_loop(struct daemon *d)
 {
-	struct pollfd p[3 + CONTROL_MAX_CLIENTS];
+	struct pollfd p[3 + CONTROL_MAX_CLIENTS + FE_MAX_COLLECTORS];
+	struct exporter *who[FE_MAX_COLLECTORS];
 	uint64_t next = fe_clock_mono_ms(), now;
 	struct agent *a = d->a;
 	bool stop = false;
-	int n;
+	int n, nw;
 
 	while (!stop) {
 		p[0] = (struct pollfd){ .fd = d->sfd, .events = POLLIN };
 		n = control__pollfds(d->ctl, p + 1, CONTROL_MAX_CLIENTS + 1);
 		p[n + 1] = (struct pollfd){ .fd = metrics__fd(d->mx),
 					    .events = POLLIN };
-		if (poll(p, n + 2, loop_timeout(d, next)) < 0 &&
+		nw = collectors_pollfds(a, p + n + 2, who);
+		if (poll(p, n + 2 + nw, loop_timeout(d, next)) < 0 &&
 		    errno != EINTR) {
 			pr_warn("poll: %s\n", strerror(errno));
 			break;
 		}
+		collectors_writable(p + n + 2, who, nw);
 		if (p[0].revents & POLLIN)
 			stop = on_signal(d);
 		control__serve(d->ctl, a, p + 1, n);
@@ -225,6 +321,7 @@ static int run(const struct fe_config *cfg, const char *path, bool fg,
 		d.a->cfg.poll_interval_ms);
 	run_loop(&d);
 	agent__stop(d.a);
+	drain_collectors(d.a, d.sfd);
 	rc = 0;
 out:
 	metrics__free(d.mx);
@@ -256,6 +353,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	if (check) {
+		fe_config_check_names(&cfg, path, stderr);
 		printf("%s: configuration OK (%d interfaces, %d collectors)\n",
 		       path, cfg.nifaces, cfg.ncoll);
 		return 0;

@@ -1,6 +1,7 @@
 /* ifaces.c - the agent's configured interfaces and their meters (see
  * ifaces.h). Runs every tick: the checks are cheap name lookups.
  */
+#include <errno.h>
 #include <net/if.h>
 #include <string.h>
 #include "ifaces.h"
@@ -52,6 +53,7 @@ static bool sync_one(struct iface_state *st, struct meter *m, const char *name,
 		     const struct fe_config *cfg, uint64_t now_ms)
 {
 	int idx = if_nametoindex(name);
+	int lookup_err = idx ? 0 : errno;
 	bool forgot = false;
 	uint32_t wait;
 
@@ -62,7 +64,11 @@ static bool sync_one(struct iface_state *st, struct meter *m, const char *name,
 		forgot = true;
 	}
 	if (!idx) {
-		if (!st->warned)
+		if (!st->warned && lookup_err != ENODEV)
+			pr_warn("interface %s: cannot look it up: %s; trying "
+				"again every tick\n",
+				name, strerror(lookup_err));
+		else if (!st->warned)
 			pr_warn("interface %s does not exist; it will be "
 				"metered when it appears\n",
 				name);

@@ -355,15 +355,16 @@ const struct ipfix_wire ipfix_wire_v10 = {
 	 */
 	.options_set_each = true,
 	.enterprise = true,
+	.seq_off = 8,
 	.put_header = ipfix_put_header,
 	.put_template_header = ipfix_put_template_header,
 };
 
 /* Invariant: len is 0 (no message pending) or at least the header; set_off
  * is the offset of the open set's header (0: no open set), whose id is
- * set_id. The msg_* fields count what the pending message holds: data
- * records (flow and options), template records, and the flow records with
- * their packets and octets (not sent if the transport refuses it).
+ * set_id. msg counts what the pending message holds: data records (flow
+ * and options), template records, and the flow records with their packets
+ * and octets (not sent if the transport refuses it).
  */
 struct ipfix_writer {
 	const struct ipfix_wire *wire;
@@ -375,11 +376,8 @@ struct ipfix_writer {
 	size_t len;
 	size_t set_off;
 	uint16_t set_id;
-	uint32_t msg_data, msg_flows, msg_templates;
-	uint64_t msg_packets, msg_octets;
+	struct ipfix_msg_counts msg;
 	uint32_t seq;
-	bool templates_sent;
-	uint32_t templates_s;
 	struct ipfix_writer_stats st;
 	uint8_t *buf;
 };
@@ -452,17 +450,17 @@ static void ipfix_writer_count(struct ipfix_writer *w, bool ok)
 {
 	if (!ok) {
 		w->st.send_errors++;
-		w->st.not_sent += w->msg_flows;
-		w->st.not_sent_packets += w->msg_packets;
-		w->st.not_sent_octets += w->msg_octets;
+		w->st.not_sent += w->msg.flows;
+		w->st.not_sent_packets += w->msg.packets;
+		w->st.not_sent_octets += w->msg.octets;
 		return;
 	}
 	w->st.messages++;
-	w->st.records += w->msg_flows;
-	w->st.options += w->msg_data - w->msg_flows;
-	w->st.templates += w->msg_templates;
+	w->st.records += w->msg.flows;
+	w->st.options += w->msg.data - w->msg.flows;
+	w->st.templates += w->msg.templates;
 	w->st.octets += w->len;
-	w->seq += w->wire->seq_per_message ? 1 : w->msg_data;
+	w->seq += w->wire->seq_per_message ? 1 : w->msg.data;
 }
 
 static void ipfix_writer_reset_msg(struct ipfix_writer *w)
@@ -470,8 +468,7 @@ static void ipfix_writer_reset_msg(struct ipfix_writer *w)
 	w->len = 0;
 	w->set_off = 0;
 	w->set_id = 0;
-	w->msg_data = w->msg_flows = w->msg_templates = 0;
-	w->msg_packets = w->msg_octets = 0;
+	w->msg = (struct ipfix_msg_counts){ 0 };
 }
 
 int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s)
@@ -484,7 +481,7 @@ int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s)
 	ipfix_writer_close_set(w);
 	h = (struct ipfix_msg_hdr){
 		.len = w->len,
-		.count = w->msg_data + w->msg_templates,
+		.count = w->msg.data + w->msg.templates,
 		.now_s = now_s,
 		.uptime_ms = (uint32_t)((uint64_t)now_s * 1000 - w->boot_ms),
 		.seq = w->seq,
@@ -590,12 +587,10 @@ int ipfix_writer__add_templates(struct ipfix_writer *w,
 			ret = r;
 		ipfix_writer_put_template(w, t[i]);
 		w->len += need;
-		w->msg_templates++;
+		w->msg.templates++;
 		if (t[i]->scope && w->wire->options_set_each)
 			ipfix_writer_close_set(w);
 	}
-	w->templates_sent = true;
-	w->templates_s = now_s;
 	return ret;
 }
 
@@ -615,10 +610,10 @@ int ipfix_writer__add_record(struct ipfix_writer *w,
 		p += t->f[i].len;
 	}
 	w->len += t->rec_len;
-	w->msg_data++;
-	w->msg_flows++;
-	w->msg_packets += r->fwd.packets + r->rev.packets;
-	w->msg_octets += r->fwd.octets + r->rev.octets;
+	w->msg.data++;
+	w->msg.flows++;
+	w->msg.packets += r->fwd.packets + r->rev.packets;
+	w->msg.octets += r->fwd.octets + r->rev.octets;
 	return ret;
 }
 
@@ -633,30 +628,19 @@ int ipfix_writer__add_options(struct ipfix_writer *w,
 	ret = ipfix_writer_room(w, t->id, t->rec_len, now_s);
 	memcpy(w->buf + w->len, rec, t->rec_len);
 	w->len += t->rec_len;
-	w->msg_data++;
+	w->msg.data++;
 	return ret;
-}
-
-bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
-				 uint32_t interval_s)
-{
-	return !w->templates_sent || now_s - w->templates_s >= interval_s;
-}
-
-void ipfix_writer__new_session(struct ipfix_writer *w)
-{
-	/* what was queued belongs to the old session */
-	w->st.not_sent += w->msg_flows;
-	w->st.not_sent_packets += w->msg_packets;
-	w->st.not_sent_octets += w->msg_octets;
-	ipfix_writer_reset_msg(w);
-	w->seq = 0;
-	w->templates_sent = false;
 }
 
 uint32_t ipfix_writer__seq(const struct ipfix_writer *w)
 {
 	return w->seq;
+}
+
+const struct ipfix_msg_counts *
+ipfix_writer__msg_counts(const struct ipfix_writer *w)
+{
+	return &w->msg;
 }
 
 size_t ipfix_writer__pending(const struct ipfix_writer *w)

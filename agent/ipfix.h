@@ -99,6 +99,7 @@ struct ipfix_wire {
 	bool options_set_each; /* one options template per set */
 	bool seq_per_message;  /* the sequence counts messages, not records */
 	bool enterprise;       /* fields may carry an enterprise number */
+	uint8_t seq_off;       /* offset of the header's sequence number */
 	void (*put_header)(uint8_t *p, const struct ipfix_msg_hdr *h);
 	/* The 4 (template) or 6 (options template) octets before the field
 	 * specifiers of t's template record.
@@ -131,6 +132,14 @@ static inline void ipfix_put32(uint8_t *p, uint32_t v)
 struct ipfix_writer;
 /* Returns 0 when the message was handed to the transport, -errno if not. */
 typedef int (*ipfix_send_fn)(void *ctx, const void *msg, size_t len);
+
+/* What one message holds. */
+struct ipfix_msg_counts {
+	uint32_t data;		  /* data records: flow and options */
+	uint32_t flows;		  /* flow records */
+	uint32_t templates;	  /* template records */
+	uint64_t packets, octets; /* of the flow records */
+};
 
 /* The counters of RFC 7011 4.3's Exporting Process Reliability Statistics
  * and a little more; one set per writer.
@@ -183,18 +192,13 @@ int ipfix_writer__add_options(struct ipfix_writer *w,
 			      const uint8_t *rec, uint32_t now_s);
 /* Sends the pending message, if any, stamped with export time now_s. */
 int ipfix_writer__flush(struct ipfix_writer *w, uint32_t now_s);
-/* True when templates were never added or last added interval_s ago or more
- * (UDP collectors lose templates on restart: resend them periodically).
- */
-bool ipfix_writer__templates_due(const struct ipfix_writer *w, uint32_t now_s,
-				 uint32_t interval_s);
-/* A new transport session (TCP reconnect): drops the message being built
- * (its records were never sent: counted not sent), restarts the sequence
- * number at 0 and marks templates as never sent.
- */
-void ipfix_writer__new_session(struct ipfix_writer *w);
 /* The sequence number the next message will carry. */
 uint32_t ipfix_writer__seq(const struct ipfix_writer *w);
+/* What the message being built holds; inside the send callback, the
+ * message being sent (a queue keeps it with the message).
+ */
+const struct ipfix_msg_counts *
+ipfix_writer__msg_counts(const struct ipfix_writer *w);
 /* Bytes in the message being built (0: none pending). */
 size_t ipfix_writer__pending(const struct ipfix_writer *w);
 void ipfix_writer__stats(const struct ipfix_writer *w,

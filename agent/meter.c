@@ -229,6 +229,7 @@ static int meter_create(struct meter *m, bool precise_ts)
 		return err;
 	}
 	skel->rodata->fe_cfg_precise_ts = precise_ts;
+	skel->rodata->fe_cfg_sampling = m->sampling;
 	err = bpf_map__set_inner_map_fd(skel->maps.fe_outer, m->flows_fd[0]);
 	if (!err)
 		err = meter_bpf__load(skel);
@@ -251,12 +252,12 @@ static int meter_create(struct meter *m, bool precise_ts)
 		goto out;
 	pr_info("loaded and pinned the meters under %s (%u flows per map, "
 		"%llu MiB of kernel memory for the live and spare maps, %s "
-		"timestamps)\n",
+		"timestamps, sampling 1 in %u)\n",
 		m->pin, m->max_flows,
 		(unsigned long long)m->max_flows * METER_MAP_BYTES_PER_ENTRY *
 				FE_NR_GEN >>
 			20,
-		precise_ts ? "precise" : "coarse");
+		precise_ts ? "precise" : "coarse", m->sampling);
 out:
 	meter_bpf__destroy(skel);
 	return err;
@@ -436,10 +437,41 @@ out:
 	return err;
 }
 
+/* The rate the set's programs were loaded with: a set without the knob
+ * is older than sampling and counts every packet.
+ */
+static unsigned int programs_sampling(const struct meter *m)
+{
+	__u32 n = 0;
+	int err;
+
+	if (m->prog_eg_fd < 0)
+		return 0;
+	err = meter_rodata_read(m->prog_eg_fd, "fe_cfg_sampling", &n,
+				sizeof(n));
+	if (err == -ENOENT)
+		return 1;
+	if (err) {
+		pr_debug("read the sampling rate of the pinned meters in %s: "
+			 "%s\n",
+			 m->pin, strerror(-err));
+		return 0;
+	}
+	return n > 1 ? n : 1;
+}
+
 struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 			  unsigned int flags)
 {
+	struct meter_opts o = { .max_flows = max_flows, .flags = flags };
+
+	return meter__open_opts(pin_path, &o);
+}
+
+struct meter *meter__open_opts(const char *pin_path, const struct meter_opts *o)
+{
 	struct meter *m = calloc(1, sizeof(*m));
+	unsigned int max_flows = o->max_flows, flags = o->flags;
 	int err;
 
 	if (!m)
@@ -451,6 +483,11 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 	snprintf(m->pin, sizeof(m->pin), "%s",
 		 pin_path ? pin_path : FE_DEFAULT_PIN_PATH);
 	m->max_flows = max_flows ? max_flows : FE_DEFAULT_MAX_FLOWS;
+	m->sampling = o->sampling > 1 ? o->sampling : 1;
+	if (m->sampling > METER_MAX_SAMPLING) {
+		err = -EINVAL;
+		goto fail;
+	}
 	m->ncpu = libbpf_num_possible_cpus();
 	if (m->ncpu <= 0) {
 		err = -EINVAL;
@@ -473,6 +510,8 @@ struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 	m->prog_eg_id = fd_id(m->prog_eg_fd);
 	m->prog_in_id = fd_id(m->prog_in_fd);
 	m->prog_xdp_id = fd_id(m->prog_xdp_fd);
+	/* what the programs were loaded with, by this call or another */
+	m->sampling = programs_sampling(m);
 	m->stage = malloc(METER_STAGE_SIZE(DRAIN_BATCH));
 	if (!m->stage) {
 		err = -ENOMEM;
@@ -502,6 +541,11 @@ void meter__close(struct meter *m)
 unsigned int meter__max_flows(const struct meter *m)
 {
 	return m->max_flows;
+}
+
+unsigned int meter__sampling(const struct meter *m)
+{
+	return m->sampling;
 }
 
 int meter__lock(struct meter *m)

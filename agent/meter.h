@@ -52,8 +52,25 @@ struct meter;
 #define METER_F_ANY_LAYOUT 0x4 /* programs only: for detach and status */
 struct meter *meter__open(const char *pin_path, unsigned int max_flows,
 			  unsigned int flags);
+/* meter__open() that gives a set it creates a 1-in-N packet sampling rate
+ * too (flowexp.ini sampling; 0 and 1: every packet). The rate is fixed in
+ * the programs when they are loaded: a reused set keeps its own, which
+ * meter__sampling() reads back from them.
+ */
+struct meter_opts {
+	unsigned int max_flows;
+	unsigned int flags; /* METER_F_* */
+	unsigned int sampling;
+};
+#define METER_MAX_SAMPLING (1u << 24)
+struct meter *meter__open_opts(const char *pin_path,
+			       const struct meter_opts *o);
 void meter__close(struct meter *m);
 unsigned int meter__max_flows(const struct meter *m);
+/* The sampling rate of the set's programs: N of 1-in-N, 1 for every packet
+ * (and for a set older than sampling), 0 when it cannot be read.
+ */
+unsigned int meter__sampling(const struct meter *m);
 /* Takes an exclusive non-blocking flock() of the pin directory for the
  * meter's life (released by meter__close()), so that one process alone
  * drains a set. Returns 0 or -errno: -EWOULDBLOCK when another process

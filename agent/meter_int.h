@@ -3,7 +3,8 @@
  * internals and the hooks. Nothing outside these files includes it.
  *
  * The calls go one way: hook.c calls hook_tc.c and hook_xdp.c, and those
- * and drain.c call meter.c; nothing calls back up.
+ * and drain.c call meter.c, which calls meter_rodata.c; nothing calls back
+ * up.
  */
 #ifndef FE_METER_INT_H
 #define FE_METER_INT_H
@@ -24,6 +25,7 @@ struct meter {
 	int prog_eg_fd, prog_in_fd, prog_xdp_fd;
 	uint32_t prog_eg_id, prog_in_id, prog_xdp_id;
 	unsigned int max_flows;
+	unsigned int sampling;	   /* of the programs: 1-in-N, 0 = unknown */
 	int ncpu;		   /* of fe_stats, the one per-CPU map */
 	struct meter_stage *stage; /* meter__drain()'s, DRAIN_BATCH entries */
 	int lock_fd; /* the pin directory, flock()ed by meter__lock() */
@@ -42,6 +44,13 @@ int meter_pin_name(const struct meter *m, const char *name, char *buf,
  * maps are unusable, METER_F_ANY_LAYOUT).
  */
 int meter_live_gen(struct meter *m);
+
+/* meter_rodata.c: a const volatile var of the BPF object, as the
+ * program prog_fd was loaded with, into val (len octets: the var's size).
+ * -ENOENT when the program has no such var (a set of an older version),
+ * -EPROTO when its size differs, else -errno.
+ */
+int meter_rodata_read(int prog_fd, const char *var, void *val, size_t len);
 
 /* hook_tc.c: the tc meters (TCX, else clsact) */
 int hook_tc_attach(struct meter *m, const char *ifname, int ifindex,

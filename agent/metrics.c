@@ -75,6 +75,7 @@ static void take_snapshot(const struct agent *a, struct metrics_snapshot *s)
 	s->meter_ok = !meter__stats(a->m, s->meter);
 	s->map_entries = a->tick_entries;
 	s->map_capacity = meter__max_flows(a->m);
+	s->sampling = a->cfg.sampling;
 	flowcache__stats(a->fc, &s->cache);
 	s->cache_capacity = a->cfg.max_flows;
 	s->ticks = a->ticks;

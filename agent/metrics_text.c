@@ -53,7 +53,8 @@ struct coll_family {
 
 static const struct coll_family coll_families[] = {
 	{ "flowexp_collector_up", "gauge",
-	  "1 while the collector's UDP socket is open or its TCP session up." },
+	  "1 while the collector's UDP socket is open or its TCP session up "
+	  "(0 while its name does not resolve)." },
 	{ "flowexp_collector_messages_total", "counter",
 	  "IPFIX messages sent to the collector." },
 	{ "flowexp_collector_records_total", "counter",
@@ -66,12 +67,12 @@ static const struct coll_family coll_families[] = {
 	{ "flowexp_collector_sent_bytes_total", "counter",
 	  "Octets of the IPFIX messages sent to the collector." },
 	{ "flowexp_collector_send_errors_total", "counter",
-	  "Messages the transport refused (metering goes on)." },
+	  "Sends the transport refused (metering goes on)." },
 	{ "flowexp_collector_records_not_sent_total", "counter",
-	  "Data records in refused messages or dropped with a TCP session "
-	  "(notSentFlowTotalCount)." },
+	  "Flow records dropped: the send queue was full, or the transport "
+	  "refused their message (notSentFlowTotalCount)." },
 	{ "flowexp_collector_queue_bytes", "gauge",
-	  "Octets built for the collector and not sent yet." },
+	  "Octets in the collector's send queue (queue_size), not sent yet." },
 };
 #define NCOLL_FAMILIES NELEMS(coll_families)
 
@@ -172,6 +173,11 @@ static void write_meter(FILE *f, const struct metrics_snapshot *s)
 	       "Entries the kernel's flow map holds (kernel_max_flows of the "
 	       "pinned set).");
 	sample(f, "flowexp_map_capacity", NULL, 0, s->map_capacity);
+	family(f, "flowexp_sampling_interval", "gauge",
+	       "N of the meters' 1-in-N packet sampling (1: every packet): "
+	       "flow records count the selected packets, the meters' "
+	       "counters every packet.");
+	sample(f, "flowexp_sampling_interval", NULL, 0, s->sampling);
 }
 
 static void write_cache(FILE *f, const struct metrics_snapshot *s)

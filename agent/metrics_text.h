@@ -23,6 +23,7 @@ struct metrics_snapshot {
 	__u64 meter[FE_STAT_MAX];
 	uint64_t map_entries; /* drained by the last tick */
 	unsigned int map_capacity;
+	unsigned int sampling; /* the meters' 1-in-N rate (0: unknown) */
 	struct flowcache_stats cache;
 	uint64_t cache_capacity;
 	uint64_t ticks, drained, drain_errors, early_drains, overflow_dup;

@@ -50,6 +50,7 @@ const struct ipfix_wire nfv9_wire = {
 	/* nfdump reads one options template per flowset */
 	.options_set_each = true,
 	.seq_per_message = true,
+	.seq_off = 12,
 };
 
 struct ipfix_writer *nfv9_writer__new(uint32_t source_id, uint16_t mtu,

@@ -4,6 +4,8 @@
  */
 #ifndef FE_OUTPUT_H
 #define FE_OUTPUT_H
+#include <poll.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "config.h"
 #include "exporter.h"
@@ -20,6 +22,7 @@ struct fe_output_args {
 	const struct fe_collector_cfg *cc;
 	const struct ipfix_template *tmpl;
 	int host_ns, meter_ns; /* see exporter__new() */
+	unsigned int sampling; /* the meters' 1-in-N rate, for options */
 };
 
 struct fe_output_ops {
@@ -30,10 +33,26 @@ struct fe_output_ops {
 		       uint32_t now_s);
 	/* Sends or writes what is queued; transport upkeep. */
 	void (*tick)(struct fe_output *o, uint32_t now_s);
+	/* Fills p and returns 1 when the output waits for its fd to become
+	 * writable (a full socket, a TCP connect under way); else 0.
+	 */
+	int (*pollfd)(const struct fe_output *o, struct pollfd *p);
+	/* Its fd polled writable (revents): sends what is queued. */
+	void (*writable)(struct fe_output *o, short revents);
+	/* Octets queued that the transport can take now (0 while it is
+	 * down: they wait for a session a stop does not make).
+	 */
+	size_t (*pending)(const struct fe_output *o);
+	/* Before a stop: the last statistics record and the message being
+	 * built go to the queue.
+	 */
+	void (*finish)(struct fe_output *o);
 	/* SIGHUP: a file output opens its path again (logrotate). */
 	void (*reopen)(struct fe_output *o);
 	void (*stats)(const struct fe_output *o, struct exporter_stats *s);
-	/* Flushes what is queued and frees. */
+	/* Finishes, sends what the transport takes without waiting, and
+	 * frees; the rest is lost (logged).
+	 */
 	void (*close)(struct fe_output *o);
 };
 

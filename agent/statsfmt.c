@@ -36,8 +36,11 @@ static void statsfmt_u64(struct statsfmt *s, const char *prefix,
 }
 
 void statsfmt_meter(struct statsfmt *s, const __u64 st[FE_STAT_MAX],
-		    unsigned int map_flows, unsigned int map_overflow)
+		    unsigned int map_flows, unsigned int map_overflow,
+		    unsigned int sampling)
 {
+	/* first: it says how the flow entries relate to the counters */
+	statsfmt_u64(s, "", "sampling", sampling);
 	for (int i = 0; i < FE_STAT_MAX; i++)
 		statsfmt_u64(s, "meter_", statsfmt_meter_names[i], st[i]);
 	statsfmt_u64(s, "", "map_flows", map_flows);

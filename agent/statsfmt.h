@@ -27,9 +27,13 @@ void statsfmt_begin(struct statsfmt *s, FILE *out, bool json, bool agent);
 /* Text only: a line starting a group of counters ("meter (PIN)"). */
 void statsfmt_heading(struct statsfmt *s, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-/* The meters' counters (JSON keys "meter_NAME") and the map fill. */
+/* The meters' sampling rate (N of 1 in N, 1: every packet, 0: unknown;
+ * key "sampling"), their counters (JSON keys "meter_NAME") and the map
+ * fill.
+ */
 void statsfmt_meter(struct statsfmt *s, const __u64 st[FE_STAT_MAX],
-		    unsigned int map_flows, unsigned int map_overflow);
+		    unsigned int map_flows, unsigned int map_overflow,
+		    unsigned int sampling);
 void statsfmt_counters(struct statsfmt *s, const struct stats_counter *c,
 		       int n);
 /* JSON: "name":[ ... ]; before each element the caller prints (as its own

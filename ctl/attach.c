@@ -13,11 +13,13 @@ struct attach_args {
 	bool xdp_skb;
 	unsigned int max_flows;
 	bool precise_ts;
+	unsigned int sampling;
 };
 
 static const struct attach_args attach_defaults = {
 	.mode = FE_INGRESS_KEEP,
 	.max_flows = FE_DEFAULT_MAX_FLOWS,
+	.sampling = 1,
 };
 
 static const struct opt_word attach_modes[] = {
@@ -52,6 +54,11 @@ static const struct opt_def attach_opts[] = {
 	DEFINE_OPTION("precise-ts", OPT_FLAG, struct attach_args, precise_ts,
 		      .help = "when the set is created: timestamps from "
 			      "bpf_ktime_get_ns(), not the coarse clock"),
+	DEFINE_OPTION("sampling", OPT_UINT, struct attach_args, sampling,
+		      .help = "when the set is created: count 1 packet in N, "
+			      "picked at random (flowexp.ini sampling)",
+		      .min = 1, .max = METER_MAX_SAMPLING,
+		      .show_default = true),
 	END_OPTIONS
 };
 
@@ -59,6 +66,7 @@ static int attach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	const struct opt_cmd *c = &attach_command.opts;
 	struct attach_args a;
+	struct meter_opts mo;
 	struct meter *m;
 	int i, r;
 
@@ -67,14 +75,23 @@ static int attach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 		r = opts_error(c, "no device given");
 	if (r)
 		return opts_exit_code(r);
-	m = meter__open(ctx->pin_path, a.max_flows,
-			METER_F_CREATE |
-				(a.precise_ts ? METER_F_PRECISE_TS : 0));
+	mo = (struct meter_opts){
+		.max_flows = a.max_flows,
+		.flags = METER_F_CREATE |
+			 (a.precise_ts ? METER_F_PRECISE_TS : 0),
+		.sampling = a.sampling,
+	};
+	m = meter__open_opts(ctx->pin_path, &mo);
 	if (!m) {
 		fprintf(stderr, "flowctl attach: meter set %s: %s\n",
 			ctx->pin_path, strerror(errno));
 		return 1;
 	}
+	if (a.sampling != 1 && meter__sampling(m) != a.sampling)
+		fprintf(stderr,
+			"flowctl attach: meter set %s exists and samples 1 in "
+			"%u: --sampling applies when a set is created\n",
+			ctx->pin_path, meter__sampling(m));
 	for (r = 0; i < argc; i++) {
 		if (meter__attach(m, argv[i], a.mode, a.xdp_skb)) {
 			r = 1; /* meter__attach said what failed */

@@ -287,7 +287,7 @@ static const struct opt_def stats_opts[] = {
 static int stats_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
 	__u64 st[FE_STAT_MAX];
-	unsigned int nf = 0, no = 0;
+	unsigned int nf = 0, no = 0, sampling;
 	struct stats_args a;
 	struct statsfmt s;
 	char req[1024];
@@ -307,6 +307,7 @@ static int stats_run(const struct ctl_ctx *ctx, int argc, char **argv)
 		return 1;
 	r = meter__stats(m, st);
 	meter__count(m, &nf, &no);
+	sampling = meter__sampling(m);
 	meter__close(m);
 	if (r) {
 		fprintf(stderr, "flowctl stats: read fe_stats: %s\n",
@@ -316,13 +317,15 @@ static int stats_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	statsfmt_begin(&s, stdout, a.json, false);
 	statsfmt_heading(&s, "meter (no flowagent running for %s)",
 			 ctx->pin_path);
-	statsfmt_meter(&s, st, nf, no);
+	statsfmt_meter(&s, st, nf, no, sampling);
 	statsfmt_end(&s);
 	return 0;
 }
 
 CTL_COMMAND(stats, true, .summary = "meter and exporter counters",
-	    .doc = "Counters of the meters (packets, non_ip, malformed, "
-		   "fragments, overflow...) and the map fill, and when "
+	    .doc = "The meters' sampling rate (N of 1-in-N sampling, 1: every "
+		   "packet) and counters (packets, non_ip, malformed, "
+		   "fragments, overflow...: every packet, sampled or not) and "
+		   "the map fill, and when "
 		   "flowagent runs, of its cache and of each collector "
 		   "(messages, records, send errors, records not sent).");

@@ -135,6 +135,10 @@ struct fe_flow_key {
  * gso_segs packets with each segment's headers. Times are
  * bpf_ktime_get_ns() (CLOCK_MONOTONIC). User space reads a value as it is:
  * there is nothing to combine.
+ * Sampling: a meter set loaded with a 1-in-N rate (fe_cfg_sampling of
+ * meter.bpf.c, fixed for its programs' life) counts the selected packets
+ * only, raw: packets and octets are not scaled by N. User space states N
+ * next to them (the IPFIX sampling options record); N = 1 counts all.
  */
 struct fe_flow_val {
 	__u64 packets;
@@ -158,7 +162,12 @@ struct fe_flow_val {
 };
 
 /* Indexes of the meters' counters (cumulative, never reset by the
- * programs) in struct fe_stats.
+ * programs) in struct fe_stats. With sampling 1 in N every counter still
+ * counts every packet the programs saw, selected or not, except overflow
+ * and overflow_lost: they count selected packets, where those went when a
+ * map was full. So packets, ipv4, ipv6 and octets are the wire's, and
+ * ipv4 + ipv6 is about N times what the flow entries, overflow and
+ * overflow_lost hold.
  */
 enum fe_stat {
 	FE_STAT_PACKETS = 0, /* every packet the programs saw */

@@ -1,15 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /* meter.bpf.c - the flow meters: tc egress/ingress and XDP programs that
- * count every packet into the shared flow map of the live generation of
- * fe_outer (fe_gen says which; see flowexp.h for the swap), or into an
- * overflow entry when that map is full. They never alter or drop a packet:
- * tc returns TC_ACT_UNSPEC, XDP returns XDP_PASS.
+ * count every packet (or, with sampling, 1 in N) into the shared flow map
+ * of the live generation of fe_outer (fe_gen says which; see flowexp.h
+ * for the swap), or into an overflow entry when that map is full. They
+ * never alter or drop a packet: tc returns TC_ACT_UNSPEC, XDP returns
+ * XDP_PASS.
  *
  * fe_stats, per packet (a GSO skb counts gso_segs): packets always; then
  * exactly one of non_ip, malformed, ipv4, ipv6. ipv4 + ipv6 == packets in
  * flow entries + overflow + overflow_lost, and octets likewise for their
- * octets. fragments counts IP fragments (first and later), gso_skbs GSO
- * skbs. An empty flows slot of the live generation counts nothing.
+ * octets; with sampling 1 in N, the right-hand sides count the selected
+ * packets only (flowexp.h). fragments counts IP fragments (first and
+ * later), gso_skbs GSO skbs. An empty flows slot of the live generation
+ * counts nothing.
  *
  * Built with -mcpu=v3 (BPF atomics: the add and OR of fe_val_merge()).
  */
@@ -38,6 +41,12 @@ const volatile __u8 fe_cfg_slow_load = 0;
  * bench_datapath). Set to 1 before load for ns-exact bpf_ktime_get_ns().
  */
 const volatile __u8 fe_cfg_precise_ts = 0;
+
+/* 1-in-N packet sampling (flowexp.ini sampling), fixed for the programs'
+ * life: set before load, read back from .rodata by agent/meter_rodata.c.
+ * 0 and 1 select every packet, and the verifier drops the sampler.
+ */
+const volatile __u32 fe_cfg_sampling = 1;
 
 /* Preallocated (no map_flags): see flowexp.h. */
 struct fe_flows_inner {
@@ -110,6 +119,64 @@ static __always_inline __u64 fe_now(void)
 		c->jiffies = j;
 	}
 	return c->ns;
+}
+
+/* Per CPU: where the packets this CPU meters (at every hook) stand in
+ * the current window of fe_cfg_sampling packets, and the window's selected
+ * position (drawn when pos is 0). Internal to the programs (not pinned).
+ */
+struct fe_smp {
+	__u32 pos;
+	__u32 pick;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct fe_smp);
+} fe_smp SEC(".maps");
+
+/* A uniform position in 0..n-1 without a division (bias below n / 2^32). */
+static __always_inline __u32 fe_pick(__u32 n)
+{
+	return (__u32)(((__u64)bpf_get_prandom_u32() * n) >> 32);
+}
+
+/* Random 1-out-of-N sampling (RFC 5475 6.1, n-out-of-N with n = 1): each
+ * CPU's packets fall in windows of N consecutive packets, and one packet of
+ * each window, at a random position, is selected. Every packet has the
+ * chance 1/N, k packets give k/N on average and at most 2 away from it on
+ * one CPU, and a GSO skb's k segments cost O(1): the windows it covers
+ * whole give one each. Returns how many of the k packets are selected.
+ */
+static __always_inline __u32 fe_sample(__u32 k)
+{
+	__u32 n = fe_cfg_sampling, zero = 0, sel, left;
+	struct fe_smp *w = bpf_map_lookup_elem(&fe_smp, &zero);
+
+	if (!w)
+		return k;
+	if (!w->pos)
+		w->pick = fe_pick(n);
+	left = n - w->pos;
+	if (k < left) {
+		sel = w->pick >= w->pos && w->pick < w->pos + k;
+		w->pos += k;
+		return sel;
+	}
+	sel = w->pick >= w->pos;
+	k -= left;
+	w->pos = 0;
+	if (k) {
+		sel += k / n;
+		w->pos = k % n;
+	}
+	if (w->pos) {
+		w->pick = fe_pick(n);
+		sel += w->pick < w->pos;
+	}
+	return sel;
 }
 
 /* What one packet (pkts segments) adds to an entry. */
@@ -229,6 +296,18 @@ static __always_inline void fe_meter(const struct fe_src *s, struct fe_pkt *p,
 		octets = p->ip_octets;
 	}
 	st->n[FE_STAT_OCTETS] += octets;
+	/* sampling: the counters above count every packet, the entries only
+	 * the selected ones (a GSO skb's share of its octets)
+	 */
+	if (fe_cfg_sampling > 1) {
+		__u32 sel = fe_sample(pkts);
+
+		if (!sel)
+			return;
+		if (sel != pkts)
+			octets = octets * sel / pkts;
+		pkts = sel;
+	}
 	a.pkts = pkts;
 	a.octets = octets;
 	a.now = fe_now();

@@ -12,8 +12,10 @@
  *   deleted) between rounds.
  * Programs: bench_empty (returns at once), bench_minimal (fixed-offset
  * eth+IPv4+TCP parse, per-CPU hash lookup, add; ebpf/bench.bpf.c),
- * fe_tc_egress and fe_xdp (ebpf/meter.bpf.c), and fe_tc_egress loaded with
- * fe_cfg_precise_ts=1 (bpf_ktime_get_ns() instead of the coarse clock).
+ * fe_tc_egress and fe_xdp (ebpf/meter.bpf.c), fe_tc_egress loaded with
+ * fe_cfg_precise_ts=1 (bpf_ktime_get_ns() instead of the coarse clock),
+ * and fe_tc_egress loaded with fe_cfg_sampling=10 (1-in-10 sampling: the
+ * mean over selected and skipped packets).
  * Rounds interleave the programs so drift hits all alike. No timed
  * assertions: the
  * machine is shared and noisy, compare ratios from one run.
@@ -27,12 +29,20 @@
 #include "../bpf/meter_testlib.h"
 #include "bench.skel.h"
 
-enum { P_EMPTY, P_MINIMAL, P_TC_EGRESS, P_XDP, P_TC_PRECISE, P_NR };
+enum {
+	P_EMPTY,
+	P_MINIMAL,
+	P_TC_EGRESS,
+	P_XDP,
+	P_TC_PRECISE,
+	P_TC_SAMPLED,
+	P_NR
+};
 
-static const char *const prog_names[P_NR] = { "bench_empty (tc)",
-					      "bench_minimal (tc)",
-					      "fe_tc_egress", "fe_xdp",
-					      "fe_tc_egress ns-ts" };
+static const char *const prog_names[P_NR] = {
+	"bench_empty (tc)", "bench_minimal (tc)", "fe_tc_egress",
+	"fe_xdp",	    "fe_tc_egress ns-ts", "fe_tc_egress 1/10"
+};
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -81,7 +91,7 @@ int main(void)
 	double existing[P_NR], exmin[P_NR], newflow[P_NR], *samples, *ex;
 	static __u8 frame[2048];
 	struct bench_bpf *bench = NULL;
-	struct mt_meter meter, precise;
+	struct mt_meter meter, precise, sampled;
 	int fds[P_NR], p, err;
 	unsigned long r, i;
 	char why[256];
@@ -110,6 +120,11 @@ int main(void)
 		fprintf(stderr, "bench_datapath: %s\n", why);
 		return 1;
 	}
+	if (mt_meter_open_sampled(&sampled, FE_DEFAULT_MAX_FLOWS, 0, 10, why,
+				  sizeof(why))) {
+		fprintf(stderr, "bench_datapath: %s\n", why);
+		return 1;
+	}
 	bench = bench_bpf__open_and_load();
 	if (!bench) {
 		fprintf(stderr, "bench_datapath: load bench.bpf.o: %s\n",
@@ -122,6 +137,7 @@ int main(void)
 	fds[P_TC_EGRESS] = mt_prog_fd(&meter, MT_TC_EGRESS);
 	fds[P_XDP] = mt_prog_fd(&meter, MT_XDP);
 	fds[P_TC_PRECISE] = mt_prog_fd(&precise, MT_TC_EGRESS);
+	fds[P_TC_SAMPLED] = mt_prog_fd(&sampled, MT_TC_EGRESS);
 
 	samples = calloc(rounds * (nflows > 1 ? nflows : 1), sizeof(double));
 	frames = calloc(nflows, sizeof(*frames));
@@ -177,6 +193,8 @@ int main(void)
 				      sizeof(struct fe_flow_key)) ||
 			    clear_map(precise.flows_fd,
 				      sizeof(struct fe_flow_key)) ||
+			    clear_map(sampled.flows_fd,
+				      sizeof(struct fe_flow_key)) ||
 			    clear_map(bpf_map__fd(bench->maps.bench_flows),
 				      sizeof(struct fe_flow_key))) {
 				fprintf(stderr, "bench_datapath: empty the "
@@ -230,6 +248,7 @@ int main(void)
 	free(lens);
 	free(samples);
 	bench_bpf__destroy(bench);
+	mt_meter_close(&sampled);
 	mt_meter_close(&precise);
 	mt_meter_close(&meter);
 	return 0;

@@ -88,6 +88,26 @@ static long long bd_memlock(const char *dir, const char *prefix)
 	return sum;
 }
 
+/* Waits (at most 5 s) until the kernel has freed what the previous round's
+ * set held: a map's memory is freed by a deferred work after its last
+ * reference goes, and would hide this round's allocation.
+ */
+static void bd_settle(void)
+{
+	struct bs_meminfo a, b;
+
+	bs_meminfo(&a);
+	for (int i = 0; i < 50; i++) {
+		usleep(100000);
+		bs_meminfo(&b);
+		if (a.slab + a.percpu + a.vmalloc - b.slab - b.percpu -
+			    b.vmalloc <
+		    (1 << 20))
+			return;
+		a = b;
+	}
+}
+
 struct bd_round {
 	double fill_s, drain_ms, empty_ms, us_flow, bg_ms;
 	double state_us_flow; /* the drain into a stage in the state map */
@@ -181,6 +201,7 @@ static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
 
 	bd_rmdir(pin);
 	bs_pin(0, ncpu);
+	bd_settle();
 	k0 = bs_kmem();
 	bs_meminfo(&i0);
 	m = meter__open(pin, max, METER_F_CREATE);

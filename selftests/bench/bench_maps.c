@@ -7,7 +7,8 @@
  * Designs (selftests/bench/bench_maps.bpf.c): PERCPU_HASH or HASH with
  * atomics, each BPF_F_NO_PREALLOC or preallocated, behind an ARRAY_OF_MAPS
  * like fe_outer. Baselines: bench_minimal (ebpf/bench.bpf.c) and the
- * product meter fe_tc_egress (ebpf/meter.bpf.c, PERCPU_HASH no-prealloc).
+ * product meter fe_tc_egress (ebpf/meter.bpf.c: PERCPU_HASH no-prealloc when
+ * this bench was written, the shared-prealloc design since).
  *
  * Method:
  * - fills: "burst" runs bm_fill_<design> once with repeat=N (N distinct
@@ -1091,7 +1092,34 @@ struct bm_target {
 	int outer_fd, prog_fd, stats_fd;
 	__u32 nstats;
 	bool breakdown;
+	bool prod; /* the product's fe_stats: one struct fe_stats per CPU */
 };
+
+/* The product's counters (fe_stats holds one struct fe_stats per CPU). */
+static int prod_stats_reset(struct bm *b)
+{
+	struct fe_stats *zero = calloc(b->ncpu, sizeof(*zero));
+	__u32 key = 0;
+	int err;
+
+	if (!zero)
+		return -ENOMEM;
+	err = bpf_map_update_elem(b->prod.stats_fd, &key, zero, BPF_ANY)
+		      ? -errno
+		      : 0;
+	free(zero);
+	return err;
+}
+
+static void prod_fill_stats(struct bm *b, struct bm_fill *f)
+{
+	__u64 st[FE_STAT_MAX];
+
+	if (mt_stats_read(&b->prod, st))
+		return;
+	f->ovf = st[FE_STAT_OVERFLOW];
+	f->lost = st[FE_STAT_OVF_LOST];
+}
 
 /* Swaps the slots every 100 ms and drains what it swapped out, on CPU 1,
  * while the main thread fills: the agent's loop.
@@ -1162,7 +1190,8 @@ static int fill_paced(struct bm *b, const struct bm_target *t, unsigned long n,
 	    dr.ovf[1] < 0 ||
 	    slot_set_fd(t->outer_fd, BM_SLOT_FLOWS, dr.flows[0]) < 0 ||
 	    slot_set_fd(t->outer_fd, BM_SLOT_OVERFLOW, dr.ovf[0]) < 0 ||
-	    stats_reset(b, t->stats_fd, t->nstats)) {
+	    (t->prod ? prod_stats_reset(b)
+		     : stats_reset(b, t->stats_fd, t->nstats))) {
 		err = -ENOMEM;
 		goto out;
 	}
@@ -1188,7 +1217,10 @@ static int fill_paced(struct bm *b, const struct bm_target *t, unsigned long n,
 	err = err ? err : dr.err;
 	f->entries = dr.flows_r.entries;
 	f->drains = dr.drains;
-	fill_stats(b, t->stats_fd, t->breakdown, f);
+	if (t->prod)
+		prod_fill_stats(b, f);
+	else
+		fill_stats(b, t->stats_fd, t->breakdown, f);
 	/* the overflow entries' packets, as drained, must match the stat */
 	if (dr.ovf_r.packets != f->ovf)
 		f->ovf = dr.ovf_r.packets;
@@ -1209,13 +1241,16 @@ static int phase_paced(struct bm *b)
 	struct bm_fill f;
 	int err;
 
+	/* the product's inner maps are shared-prealloc's shape now; its
+	 * programs use generation 0's slots, the candidates' two
+	 */
 	t[0] = (struct bm_target){ .name = "fe_tc_egress (product)",
-				   .d = &b->d[BM_PCPU_NOPRE],
+				   .d = &b->d[BM_SHARED_PRE],
 				   .outer_fd = b->prod.outer_fd,
 				   .prog_fd =
 					   mt_prog_fd(&b->prod, MT_TC_EGRESS),
 				   .stats_fd = b->prod.stats_fd,
-				   .nstats = FE_STAT_MAX };
+				   .prod = true };
 	for (int i = 0; i < BM_NR_DESIGNS; i++)
 		t[1 + i] = (struct bm_target){ .name = b->d[i].name,
 					       .d = &b->d[i],
@@ -1233,7 +1268,7 @@ static int phase_paced(struct bm *b)
 	printf("|---|---|---|---|---|---|---|---|---|\n");
 	for (int w = PACE_ONE; w <= PACE_BURST_DRAIN; w++)
 		for (int i = 0; i < 1 + BM_NR_DESIGNS; i++) {
-			if (!want(b, i ? i - 1 : BM_PCPU_NOPRE) ||
+			if (!want(b, i ? i - 1 : BM_SHARED_PRE) ||
 			    (w == PACE_BURST_DRAIN && !i))
 				continue; /* the product has no fill program */
 			err = fill_paced(b, &t[i], n, 2 * n, w, &f);

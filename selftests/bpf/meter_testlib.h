@@ -149,11 +149,13 @@ static inline void mt_meter_close(struct mt_meter *m)
 #define MT_SLOW_LOAD 0x1  /* parser reads only through the load helpers */
 #define MT_PRECISE_TS 0x2 /* bpf_ktime_get_ns() timestamps */
 
-/* Opens and loads the meter with inner maps of max_entries and MT_* flags.
- * On failure returns -errno and puts a reason in why (for skip()).
+/* Opens and loads the meter with inner maps of max_entries, MT_* flags
+ * and 1-in-sampling packet sampling (0, 1: every packet). On failure
+ * returns -errno and puts a reason in why (for skip()).
  */
-static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
-				unsigned int flags, char *why, size_t whylen)
+static inline int mt_meter_open_sampled(struct mt_meter *m, __u32 max_entries,
+					unsigned int flags, __u32 sampling,
+					char *why, size_t whylen)
 {
 	int tmpl, err;
 
@@ -175,6 +177,7 @@ static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
 	}
 	m->skel->rodata->fe_cfg_slow_load = !!(flags & MT_SLOW_LOAD);
 	m->skel->rodata->fe_cfg_precise_ts = !!(flags & MT_PRECISE_TS);
+	m->skel->rodata->fe_cfg_sampling = sampling;
 	/* inner maps must be shaped like the template: type, key and value
 	 * size and flags (max_entries too for arrays, not for hashes)
 	 */
@@ -208,6 +211,12 @@ static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
 fail:
 	mt_meter_close(m);
 	return err;
+}
+
+static inline int mt_meter_open(struct mt_meter *m, __u32 max_entries,
+				unsigned int flags, char *why, size_t whylen)
+{
+	return mt_meter_open_sampled(m, max_entries, flags, 1, why, whylen);
 }
 
 static inline int mt_prog_fd(const struct mt_meter *m, enum mt_hook hook)

@@ -28,6 +28,8 @@ FE_TRAFFIC=$FE_ROOT/misc/fe_traffic.py
 FE_VERIFY=$FE_ROOT/selftests/net/fe_verify.py
 
 declare -A FE_PIDS=() # name -> pid of every background process we started
+FE_EXTRA_NS=()        # namespaces of fe_ns_add, removed on exit
+FE_AGENT_WRAP=()      # a command fe_agent_start runs flowagent under (exec)
 FE_AGENT_PID=
 FE_FAILED=0
 FE_FAIL_MSG=
@@ -129,6 +131,9 @@ fe_cleanup() {
 	done
 	"$FE_NETNS_SH" down >/dev/null 2>&1 ||
 		echo "cleanup: could not remove namespaces ${FE_NS_PREFIX}*"
+	for name in "${FE_EXTRA_NS[@]}"; do
+		ip netns del "$name" 2>/dev/null
+	done
 	rm -rf "$FE_PIN" "$FE_SOCK"
 	if [ "$rc" != 0 ] && [ "$rc" != 4 ]; then
 		if [ -s "$FE_TMP/agent.log" ]; then
@@ -192,6 +197,17 @@ fe_topo_up() {
 	python3 "$FE_VERIFY" ifmap "$FE_RTR" >"$FE_TMP/ifmap.json" ||
 		fe_fail "cannot read the router's links"
 	fe_log "topology $mode up ($off): router links $(cat "$FE_TMP/ifmap.json")"
+}
+
+# fe_ns_add NAME: one more namespace, ${FE_NS_PREFIX}NAME with lo up,
+# removed on exit; e.g. a "host" side of the test's own for the agent
+# (FE_AGENT_WRAP=(nsenter --net=/run/netns/${FE_NS_PREFIX}NAME)), where its
+# collector sockets, sysctls and qdiscs touch nothing else.
+fe_ns_add() {
+	local ns=${FE_NS_PREFIX}$1
+	ip netns add "$ns" || fe_fail "ip netns add $ns"
+	FE_EXTRA_NS+=("$ns")
+	ip -n "$ns" link set lo up || fe_fail "lo up in $ns"
 }
 
 # fe_nsexec cli|rtr|srv CMD...: CMD in that namespace's network only
@@ -344,7 +360,8 @@ fe_agent_start() {
 	local conf=$1
 	rm -f "$FE_SOCK"
 	echo "=== flowagent -f -c $conf ($(date +%T))" >>"$FE_TMP/agent.log"
-	fe_bg agent "$FLOWAGENT" -f -c "$conf" 2>>"$FE_TMP/agent.log" \
+	fe_bg agent "${FE_AGENT_WRAP[@]}" "$FLOWAGENT" -f -c "$conf" \
+		2>>"$FE_TMP/agent.log" \
 		>>"$FE_TMP/agent.log"
 	FE_AGENT_PID=${FE_PIDS[agent]}
 	if ! fe_wait_for 15 fe_agent_ready; then

@@ -32,7 +32,11 @@ pins_of() {
 	ls "$FE_PIN" | grep -c "^link_${ino}_$1_" || true
 }
 
-# -- rename away and back
+# -- rename away and back (from a metered fe-s3: the agent's first tick may
+# still be attaching it)
+fe_wait_for 5 metered_on fe-s3 ||
+	fe_fail "fe-s3 is not metered before the rename: $(fe_ctl status;
+		fe_nsexec rtr ip -o link show fe-s3)"
 fe_nsexec rtr ip link set fe-s3 down
 fe_nsexec rtr ip link set fe-s3 name fe-x3 || fe_fail "cannot rename fe-s3"
 fe_nsexec rtr ip link set fe-x3 up

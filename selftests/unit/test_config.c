@@ -80,6 +80,7 @@ static void assert_defaults_agent(const struct fe_config *cfg)
 						  ram_bytes()));
 	assert_false(cfg->xdp_skb_mode);
 	assert_false(cfg->precise_ts);
+	assert_int_equal(cfg->sampling, 1);
 	assert_int_equal(cfg->log_level, FE_LOG_INFO);
 	assert_string_equal(cfg->metrics_listen, "");
 	assert_int_equal(cfg->metrics_addrlen, 0);
@@ -94,6 +95,7 @@ static void assert_default_collector(const struct fe_collector_cfg *c)
 	assert_int_equal(c->mtu, 1400);
 	assert_int_equal(c->template_refresh, 60);
 	assert_int_equal(c->observation_domain, 1);
+	assert_int_equal(c->queue_size, FE_QUEUE_DEFAULT);
 }
 
 static void test_minimal_file(void **state)
@@ -171,6 +173,7 @@ static void test_full_values(void **state)
 		"ingress = XDP\n"
 		"xdp_mode = skb\n"
 		"timestamps = precise\n"
+		"sampling = 16777216\n"
 		"poll_interval_ms = 10\n"
 		"active_timeout = 1800 ; half an hour\n"
 		"idle_timeout = 1\n"
@@ -213,6 +216,7 @@ static void test_full_values(void **state)
 	assert_int_equal(cfg.ingress, FE_INGRESS_XDP);
 	assert_true(cfg.xdp_skb_mode);
 	assert_true(cfg.precise_ts);
+	assert_int_equal(cfg.sampling, 16777216);
 	assert_int_equal(cfg.poll_interval_ms, 10);
 	assert_int_equal(cfg.active_timeout, 1800);
 	assert_int_equal(cfg.idle_timeout, 1);
@@ -228,7 +232,7 @@ static void test_full_values(void **state)
 
 	assert_int_equal(cfg.ncoll, 2);
 	assert_string_equal(cfg.coll[0].name, "a");
-	assert_int_equal(cfg.coll[0].line, 20);
+	assert_int_equal(cfg.coll[0].line, 21);
 	assert_int_equal(cfg.coll[0].transport, FE_TRANSPORT_TCP);
 	assert_false(cfg.coll[0].biflow);
 	assert_true(cfg.coll[0].split_links);
@@ -248,7 +252,7 @@ static void test_full_values(void **state)
 	assert_false(cfg.coll[1].biflow);
 	assert_int_equal(cfg.ntmpl, 1);
 	assert_int_equal(cfg.tmpl[0].id, 65534);
-	assert_int_equal(cfg.tmpl[0].line, 34);
+	assert_int_equal(cfg.tmpl[0].line, 35);
 }
 
 /* metrics_listen: an address for bind(), IPv6 in brackets. */
@@ -359,6 +363,55 @@ static void test_hostname(void **state)
 	assert_string_equal(cfg.coll[0].address, "collector.example:2100");
 }
 
+/* The agent's loads leave collector names to the agent's resolver: one
+ * that does not resolve (yet) is no error, a malformed one still is.
+ */
+static void test_deferred_names(void **state)
+{
+	struct fe_config cfg;
+
+	assert_int_equal(fe_config_parse("t.ini",
+					 "[agent]\nmetrics_listen = "
+					 "127.0.0.1:9\n[collector h]\n"
+					 "address = no-such-host.invalid:2100\n"
+					 "[collector l]\naddress = 10.1.2.3:9\n",
+					 FE_CONFIG_DEFER_COLLECTORS, &cfg, err,
+					 sizeof(err)),
+			 0);
+	assert_int_equal(cfg.coll[0].addrlen, 0);
+	assert_string_equal(cfg.coll[0].address, "no-such-host.invalid:2100");
+	/* literals need no resolver: filled in as before */
+	assert_int_equal(cfg.coll[1].addrlen, sizeof(struct sockaddr_in));
+	assert_true(cfg.metrics_addrlen > 0);
+	assert_int_equal(fe_config_parse("t.ini",
+					 "[collector h]\naddress = bad_host:1\n",
+					 FE_CONFIG_DEFER_COLLECTORS, &cfg, err,
+					 sizeof(err)),
+			 -EINVAL);
+	assert_non_null(strstr(err, "t.ini:2: "));
+}
+
+static void test_queue_size(void **state)
+{
+	static const struct {
+		const char *v;
+		uint32_t want;
+	} ok[] = { { "65536", 65536 },	 { "64K", 64 << 10 }, { "64k", 64 << 10 },
+		   { "8M", 8 << 20 },	 { "3m", 3 << 20 },   { "1G", 1u << 30 },
+		   { "1000000", 1000000 } };
+	struct fe_config cfg;
+	char text[128];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(text, sizeof(text),
+			 "[collector q]\naddress = 1.2.3.4:5\nqueue_size = %s\n",
+			 ok[i].v);
+		if (parse(text, &cfg))
+			fail_msg("queue_size = %s: %s", ok[i].v, err);
+		assert_int_equal(cfg.coll[0].queue_size, ok[i].want);
+	}
+}
+
 static void test_crlf_and_bom(void **state)
 {
 	struct fe_config cfg;
@@ -395,6 +448,16 @@ static const struct bad_cfg bad_cfgs[] = {
 	  "unknown key 'address' (it belongs in [collector NAME]" },
 	{ "unknown template key", COLL TMPL "ids = 5\n", 6,
 	  "[template t] unknown key 'ids' (did you mean 'id'?" },
+	{ "queue_size not a size", "[collector q]\naddress = 1.2.3.4:5\n"
+	  "queue_size = 8MB\n", 3,
+	  "queue_size: '8MB' is not a size (expected octets, or a number with "
+	  "K, M or G: 64K..1G)" },
+	{ "queue_size too small", "[collector q]\naddress = 1.2.3.4:5\n"
+	  "queue_size = 1000\n", 3, "queue_size: 1000 is out of range (64K..1G)" },
+	{ "queue_size too large", "[collector q]\naddress = 1.2.3.4:5\n"
+	  "queue_size = 2G\n", 3, "queue_size: 2G is out of range" },
+	{ "queue_size overflow", "[collector q]\naddress = 1.2.3.4:5\n"
+	  "queue_size = 99999999999999999999999k\n", 3, "is out of range" },
 	{ "not a number", COLL "[agent]\npoll_interval_ms = 1s\n", 4,
 	  "poll_interval_ms: '1s' is not a whole number (expected 10..60000 "
 	  "ms)" },
@@ -428,6 +491,12 @@ static const struct bad_cfg bad_cfgs[] = {
 	  "xdp_mode: 'generic' is not allowed (expected native or skb)" },
 	{ "bad timestamps", COLL "[agent]\ntimestamps = exact\n", 4,
 	  "timestamps: 'exact' is not allowed (expected coarse or precise)" },
+	{ "zero sampling", COLL "[agent]\nsampling = 0\n", 4,
+	  "sampling: 0 is out of range (1..16777216)" },
+	{ "huge sampling", COLL "[agent]\nsampling = 16777217\n", 4,
+	  "sampling: 16777217 is out of range (1..16777216)" },
+	{ "bad sampling", COLL "[agent]\nsampling = 1/100\n", 4,
+	  "sampling: '1/100' is not a whole number (expected 1..16777216)" },
 	{ "bad log_level", COLL "[agent]\nlog_level = verbose\n", 4,
 	  "expected warn, info or debug" },
 	{ "bad boolean", "[collector c]\naddress = 1.2.3.4:5\nbiflow = maybe\n",
@@ -863,6 +932,7 @@ static void test_print_roundtrip(void **state)
 	static const char text[] =
 		"[agent]\ninterfaces = a b c d e f g h i j\ningress = tc\n"
 		"netns = x\nlog_level = warn\nobservation_domain = 9\n"
+		"sampling = 100\n"
 		"metrics_listen = 127.0.0.1:9739\n"
 		"[collector a]\naddress = [::1]:2100\ntemplate = t\n"
 		"transport = tcp\ntemplate_refresh = 0\n"
@@ -903,6 +973,8 @@ int main(void)
 		cmocka_unit_test(test_multiline_fields),
 		cmocka_unit_test(test_ipv6_address),
 		cmocka_unit_test(test_hostname),
+		cmocka_unit_test(test_deferred_names),
+		cmocka_unit_test(test_queue_size),
 		cmocka_unit_test(test_crlf_and_bom),
 		cmocka_unit_test(test_bad_configs),
 		cmocka_unit_test(test_too_many),

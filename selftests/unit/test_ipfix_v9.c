@@ -2,7 +2,8 @@
  * options records: byte-exact v9 headers (count, sysUptime, sequence per
  * packet, source ID), padded flowsets, v9 options templates with v9 scope
  * types, IPFIX options templates one per set, the interface and statistics
- * records, the sampling hook, and how the decoder and the table show them.
+ * records, the sampling records of both (the fields and their order the
+ * collectors need), and how the decoder and the table show them.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -144,7 +145,7 @@ static void test_options_ids(void **state)
 	struct fe_options o;
 	const struct ipfix_template *t[3];
 
-	fe_options_init(&o, 1024, 1);
+	fe_options_init(&o, 1024, 1, false);
 	assert_int_equal(o.iface.id, 256);
 	assert_int_equal(o.stats.id, 257);
 	/* no sampling template while sampling = 1 */
@@ -155,11 +156,11 @@ static void test_options_ids(void **state)
 	assert_int_equal(o.stats.rec_len, 4 + 6 * 8);
 	assert_true(o.iface.rec_len <= FE_OPT_REC_MAX);
 	/* the data templates 256/257 take those ids: the options move */
-	fe_options_init(&o, 256, 1);
+	fe_options_init(&o, 256, 1, false);
 	assert_int_equal(o.iface.id, 258);
-	fe_options_init(&o, 255, 1);
+	fe_options_init(&o, 255, 1, false);
 	assert_int_equal(o.iface.id, 257);
-	fe_options_init(&o, 260, 1);
+	fe_options_init(&o, 260, 1, false);
 	assert_int_equal(o.iface.id, 256);
 	assert_int_equal(o.sampling.id, 258);
 }
@@ -176,7 +177,7 @@ static void test_options_records(void **state)
 					 .not_sent_octets = 900 };
 	uint8_t rec[FE_OPT_REC_MAX];
 
-	fe_options_init(&o, 1024, 1);
+	fe_options_init(&o, 1024, 1, false);
 	/* an alias cut at 64 octets, before the UTF-8 character across it */
 	memset(l.alias, 'a', 63);
 	memcpy(l.alias + 63, "\xc3\xa9", 3);
@@ -211,7 +212,7 @@ static void test_ipfix_options_sets(void **state)
 	uint8_t rec[FE_OPT_REC_MAX], *p;
 	int n;
 
-	fe_options_init(&o, 1024, 1);
+	fe_options_init(&o, 1024, 1, false);
 	n = fe_options_templates(&o, t);
 	assert_int_equal(ipfix_writer__add_templates(w, t, n, 1), 0);
 	fe_options_iface_record(&o, rec, &l);
@@ -245,7 +246,7 @@ static void test_v9_options_template(void **state)
 	struct ipfix_writer *w = nfv9_writer__new(1, 0, 0, sink_send, s);
 	uint8_t *p;
 
-	fe_options_init(&o, 1024, 1);
+	fe_options_init(&o, 1024, 1, true);
 	assert_int_equal(fe_options_templates(&o, t), 2);
 	assert_int_equal(ipfix_writer__add_templates(w, t, 2, 1), 0);
 	assert_int_equal(ipfix_writer__flush(w, 1), 0);
@@ -259,6 +260,127 @@ static void test_v9_options_template(void **state)
 	assert_int_equal(g16(p + 14), 82);	 /* interfaceName */
 	assert_int_equal(g16(p + 24 + 10), 1);	 /* the stats: System scope */
 	assert_int_equal(g16(s->msg[0] + 2), 2); /* count: two templates */
+	ipfix_writer__free(w);
+	free(s);
+}
+
+static int dec_cb(void *ctx, const struct ipfix_dec_record *r);
+
+/* IPFIX sampling record, 1 in 10: scope meteringProcessId, then 34, 50,
+ * 304 (3: random n-out-of-N), 309/310 (1 of N), 305/306 (1, N - 1) last:
+ * nfdump 1.7.1 reads 34, 50 and 306 into one slot, the last one winning.
+ */
+static void test_sampling_ipfix(void **state)
+{
+	static const uint16_t ids[] = { 143, 34, 50, 304, 309, 310, 305, 306 };
+	static const uint16_t lens[] = { 4, 4, 4, 2, 4, 4, 4, 4 };
+	struct sink *s = calloc(1, sizeof(*s));
+	struct ipfix_writer *w = ipfix_writer__new(7, 0, sink_send, s);
+	struct ipfix_decoder *d = ipfix_decoder__new();
+	const struct ipfix_template *t[3];
+	uint8_t rec[FE_OPT_REC_MAX], *p;
+	char out[8192] = "", err[128];
+	struct fe_options o;
+	int n;
+
+	fe_options_init(&o, 1024, 10, false);
+	n = fe_options_templates(&o, t);
+	assert_int_equal(n, 3);
+	assert_ptr_equal(t[2], &o.sampling);
+	assert_int_equal(o.sampling.id, 258);
+	assert_int_equal(o.sampling.scope, 1);
+	assert_int_equal(o.sampling.nfields, 8);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(o.sampling.f[i].id, ids[i]);
+		assert_int_equal(o.sampling.f[i].len, lens[i]);
+		assert_int_equal(o.sampling.f[i].pen, 0);
+	}
+	assert_int_equal(o.sampling.rec_len, 30);
+	assert_true(fe_options_sampling_record(&o, rec, 7));
+	assert_int_equal(g32(rec), 7);	     /* meteringProcessId */
+	assert_int_equal(g32(rec + 4), 10);  /* samplingInterval */
+	assert_int_equal(g32(rec + 8), 10);  /* samplerRandomInterval */
+	assert_int_equal(g16(rec + 12), 3);  /* selectorAlgorithm */
+	assert_int_equal(g32(rec + 14), 1);  /* samplingSize */
+	assert_int_equal(g32(rec + 18), 10); /* samplingPopulation */
+	assert_int_equal(g32(rec + 22), 1);  /* samplingPacketInterval */
+	assert_int_equal(g32(rec + 26), 9);  /* samplingPacketSpace */
+	/* on the wire, and as flowctl collect reads it back */
+	ipfix_writer__add_templates(w, t, n, 1);
+	ipfix_writer__add_options(w, &o.sampling, rec, 1);
+	ipfix_writer__flush(w, 1);
+	p = s->msg[0] + 16;
+	for (int i = 0; i < 3; i++)
+		p += g16(p + 2); /* iface, stats, sampling templates */
+	assert_int_equal(g16(p), 258);
+	assert_int_equal(g16(p + 2), 4 + 30); /* IPFIX sets: no padding */
+	assert_int_equal(ipfix_decoder__parse(d, NULL, 0, s->msg[0], s->len[0],
+					      dec_cb, out, NULL, err,
+					      sizeof(err)),
+			 0);
+	assert_non_null(strstr(out, "\"meteringProcessId\":7,"
+				    "\"samplingInterval\":10,"
+				    "\"samplerRandomInterval\":10,"
+				    "\"selectorAlgorithm\":3,"
+				    "\"samplingSize\":1,"
+				    "\"samplingPopulation\":10,"
+				    "\"samplingPacketInterval\":1,"
+				    "\"samplingPacketSpace\":9}"));
+	/* every packet: no sampling template, no record */
+	fe_options_init(&o, 1024, 1, false);
+	assert_int_equal(fe_options_templates(&o, t), 2);
+	assert_false(fe_options_sampling_record(&o, rec, 7));
+	fe_options_init(&o, 1024, 0, false);
+	assert_int_equal(fe_options_templates(&o, t), 2);
+	ipfix_decoder__free(d);
+	ipfix_writer__free(w);
+	free(s);
+}
+
+/* NetFlow v9 sampling record, 1 in 100: System scope, SAMPLING_INTERVAL,
+ * SAMPLING_ALGORITHM 2 (random), FLOW_SAMPLER_RANDOM_INTERVAL.
+ */
+static void test_sampling_v9(void **state)
+{
+	struct sink *s = calloc(1, sizeof(*s));
+	struct ipfix_writer *w = nfv9_writer__new(1, 0, 0, sink_send, s);
+	const struct ipfix_template *t[3];
+	uint8_t rec[FE_OPT_REC_MAX], *p;
+	struct fe_options o;
+	int n;
+
+	fe_options_init(&o, 1024, 100, true);
+	n = fe_options_templates(&o, t);
+	assert_int_equal(n, 3);
+	assert_int_equal(o.sampling.nfields, 4);
+	assert_int_equal(o.sampling.rec_len, 13);
+	assert_true(fe_options_sampling_record(&o, rec, 1));
+	assert_int_equal(g32(rec), 1);
+	assert_int_equal(g32(rec + 4), 100);
+	assert_int_equal(rec[8], 2);
+	assert_int_equal(g32(rec + 9), 100);
+	assert_int_equal(ipfix_writer__add_templates(w, t, n, 1), 0);
+	assert_int_equal(ipfix_writer__add_options(w, &o.sampling, rec, 1), 0);
+	assert_int_equal(ipfix_writer__flush(w, 1), 0);
+	p = s->msg[0] + 20;
+	for (int i = 0; i < 2; i++)
+		p += g16(p + 2);	   /* iface, stats: one flowset each */
+	assert_int_equal(g16(p), 1);	   /* options template flowset */
+	assert_int_equal(g16(p + 4), 258); /* template id */
+	assert_int_equal(g16(p + 6), 4);   /* scope length */
+	assert_int_equal(g16(p + 8), 12);  /* 3 option fields */
+	assert_int_equal(g16(p + 10), 1);  /* scope type System */
+	assert_int_equal(g16(p + 12), 4);  /* its length */
+	assert_int_equal(g16(p + 14), 34); /* SAMPLING_INTERVAL */
+	assert_int_equal(g16(p + 16), 4);
+	assert_int_equal(g16(p + 18), 35); /* SAMPLING_ALGORITHM */
+	assert_int_equal(g16(p + 20), 1);
+	assert_int_equal(g16(p + 22), 50); /* FLOW_SAMPLER_RANDOM_INTERVAL */
+	assert_int_equal(g16(p + 24), 4);
+	p += g16(p + 2);
+	assert_int_equal(g16(p), 258); /* the data flowset */
+	assert_int_equal(g16(p + 2), 4 + 13 + 3);
+	assert_int_equal(g32(p + 8), 100);
 	ipfix_writer__free(w);
 	free(s);
 }
@@ -319,7 +441,7 @@ static void test_options_decoded(void **state)
 	char out[8192] = "", err[128];
 	int n;
 
-	fe_options_init(&o, 1024, 1);
+	fe_options_init(&o, 1024, 1, false);
 	n = fe_options_templates(&o, t);
 	ipfix_writer__add_templates(w, t, n, 1);
 	fe_options_iface_record(&o, rec, &l);
@@ -444,6 +566,8 @@ int main(void)
 		cmocka_unit_test(test_options_records),
 		cmocka_unit_test(test_ipfix_options_sets),
 		cmocka_unit_test(test_v9_options_template),
+		cmocka_unit_test(test_sampling_ipfix),
+		cmocka_unit_test(test_sampling_v9),
 		cmocka_unit_test(test_not_sent),
 		cmocka_unit_test(test_options_decoded),
 		cmocka_unit_test(test_table_row),

@@ -27,6 +27,7 @@ static void snapshot(struct metrics_snapshot *s)
 		s->meter[i] = 100 + i;
 	s->map_entries = 8;
 	s->map_capacity = 65536;
+	s->sampling = 10;
 	s->cache.flows = 42;
 	s->cache.created = 50;
 	for (int r = 1; r < FE_END_MAX; r++)
@@ -160,6 +161,7 @@ static void test_values_and_labels(void **state)
 	assert_has(text, "\nflowexp_meter_overflow_total 104\n");
 	assert_has(text, "\nflowexp_map_entries 8\n");
 	assert_has(text, "\nflowexp_map_capacity 65536\n");
+	assert_has(text, "\nflowexp_sampling_interval 10\n");
 	assert_has(text, "\nflowexp_cache_flows 42\n");
 	assert_has(text, "\nflowexp_cache_exported_flows_total"
 			 "{reason=\"idleTimeout\"} 10\n");
