@@ -87,5 +87,10 @@ size_t agent__flush(struct agent *a,
 void agent__reload(struct agent *a);
 /* Shutdown: everything counted so far goes out as forced end. */
 void agent__stop(struct agent *a);
+/* The poll loop found collector e's socket ready (revents; 0: try it
+ * anyway): e sends on, and with a pinned state the export log learns
+ * what e has sent, so that a restart does not send it again.
+ */
+void agent__on_writable(struct agent *a, struct exporter *e, short revents);
 
 #endif

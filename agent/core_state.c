@@ -105,6 +105,24 @@ void agent_send(struct agent *a)
 	}
 }
 
+void agent__on_writable(struct agent *a, struct exporter *e, short revents)
+{
+	for (int i = 0; i < a->nexp; i++) {
+		if (a->exp[i] != e)
+			continue;
+		if (!a->ps) {
+			exporter__on_writable(e, revents);
+			return;
+		}
+		flowcache__log_mark(a->fc, i, true);
+		exporter__on_writable(e, revents);
+		agent_progress(a, i, 0, true);
+		flowcache__log_mark(a->fc, i, false);
+		return;
+	}
+	exporter__on_writable(e, revents); /* not one of a's: nothing kept */
+}
+
 void agent_readers(struct agent *a)
 {
 	const char *names[FE_MAX_COLLECTORS];
@@ -211,9 +229,9 @@ static void agent_recover(struct agent *a)
 
 		if (flowcache__log_marked(a->fc, i)) {
 			a->restart_uncertain++;
-			pr_warn("collector %s: the agent died while handing it "
-				"records: what it sent then may come again "
-				"(at most one message)\n",
+			pr_warn("collector %s: the agent died while sending "
+				"to it: the messages of that send may come "
+				"again\n",
 				exporter__name(a->exp[i]));
 		}
 		n = flowcache__log_replay(a->fc, i, agent_replayed, &r);

@@ -232,8 +232,8 @@ static void write_agent(FILE *f, const struct metrics_snapshot *s)
 		  "sent again after it.",
 		  s->restart_replayed },
 		{ "flowexp_agent_restart_uncertain_sends_total", "counter",
-		  "Collectors the dead agent was handing records to: a message "
-		  "it sent then may come twice.",
+		  "Collectors the dead agent was sending to: the messages of "
+		  "that send may come twice.",
 		  s->restart_uncertain },
 		{ "flowexp_agent_restart_staged_entries_total", "counter",
 		  "Kernel entries a dead agent had drained and its successor "
