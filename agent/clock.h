@@ -8,6 +8,22 @@
 #define FE_CLOCK_H
 #include <stdint.h>
 
+enum fe_clock_id {
+	FE_CLOCK_MONO, /* CLOCK_MONOTONIC */
+	FE_CLOCK_UNIX, /* CLOCK_REALTIME */
+	FE_CLOCK_BOOT, /* CLOCK_BOOTTIME */
+};
+
+/* Where every reading below comes from: ns of clock id. The system's
+ * clocks unless a test sets a fake one (NULL: back to the system's); the
+ * agent never sets it.
+ */
+struct fe_clock_src {
+	uint64_t (*ns)(void *ctx, enum fe_clock_id id);
+	void *ctx;
+};
+void fe_clock_set_src(const struct fe_clock_src *src);
+
 uint64_t fe_clock_mono_ns(void);
 uint64_t fe_clock_mono_ms(void);
 /* UNIX time. */

@@ -82,7 +82,8 @@ struct fe_config {
 	 */
 	bool kernel_max_flows_auto;
 	bool xdp_skb_mode;
-	bool precise_ts; /* timestamps = precise */
+	bool precise_ts;   /* timestamps = precise */
+	bool state_memory; /* state = memory: no pinned state (persist.c) */
 	/* 1-in-N packet sampling of a meter set the agent creates (1: every
 	 * packet). A running agent holds the rate of the set in use here,
 	 * which a reused set may have been loaded with (core.c)

@@ -175,26 +175,29 @@ void cfg_kernel_max_flows(struct fe_config *cfg)
 		fe_kernel_max_flows_auto(cfg->max_flows, cfg->ingress, ram);
 }
 
-static int agent_xdp_mode(struct cfg_parser *p, const char *v)
+/* A key of two words, the second one setting *out. */
+static int parse_either(struct cfg_parser *p, const char *v, const char *no,
+			const char *yes, bool *out)
 {
-	static const char *const names[] = { "native", "skb" };
+	const char *const names[] = { no, yes };
+	char allowed[64];
 	int i = 0;
 
-	if (cfg_parse_enum(p, v, names, 2, "native or skb", &i))
+	snprintf(allowed, sizeof(allowed), "%s or %s", no, yes);
+	if (cfg_parse_enum(p, v, names, 2, allowed, &i))
 		return -EINVAL;
-	p->cfg->xdp_skb_mode = i == 1;
+	*out = i == 1;
 	return 0;
+}
+
+static int agent_xdp_mode(struct cfg_parser *p, const char *v)
+{
+	return parse_either(p, v, "native", "skb", &p->cfg->xdp_skb_mode);
 }
 
 static int agent_timestamps(struct cfg_parser *p, const char *v)
 {
-	static const char *const names[] = { "coarse", "precise" };
-	int i = 0;
-
-	if (cfg_parse_enum(p, v, names, 2, "coarse or precise", &i))
-		return -EINVAL;
-	p->cfg->precise_ts = i == 1;
-	return 0;
+	return parse_either(p, v, "coarse", "precise", &p->cfg->precise_ts);
 }
 
 /* 1-in-N; the bound keeps the meters' window arithmetic in 32 bits. */
@@ -202,6 +205,11 @@ static int agent_sampling(struct cfg_parser *p, const char *v)
 {
 	return CFG_PARSE_UINT(p, v, 1, METER_MAX_SAMPLING, "",
 			      p->cfg->sampling);
+}
+
+static int agent_state(struct cfg_parser *p, const char *v)
+{
+	return parse_either(p, v, "pinned", "memory", &p->cfg->state_memory);
 }
 
 static int agent_log_level(struct cfg_parser *p, const char *v)
@@ -254,6 +262,7 @@ static const struct cfg_key agent_keys[] = {
 	{ "xdp_mode", agent_xdp_mode, false },
 	{ "timestamps", agent_timestamps, false },
 	{ "sampling", agent_sampling, false },
+	{ "state", agent_state, false },
 	{ "log_level", agent_log_level, false },
 	{ "metrics_listen", agent_metrics, false },
 };

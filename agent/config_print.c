@@ -46,15 +46,16 @@ static void print_agent(FILE *f, const struct fe_config *cfg)
 		"observation_domain = %" PRIu32 "\npin_path = %s\n"
 		"control_socket = %s\nnetns =%s%s\nmax_flows = %u\n"
 		"kernel_max_flows = %s\nxdp_mode = %s\ntimestamps = %s\n"
-		"sampling = %u\nlog_level = %s\nmetrics_listen =%s%s\n",
+		"sampling = %u\nstate = %s\nlog_level = %s\n"
+		"metrics_listen =%s%s\n",
 		fe_ingress_name(cfg->ingress), cfg->poll_interval_ms,
 		cfg->active_timeout, cfg->idle_timeout, cfg->end_grace_ms,
 		cfg->observation_domain, cfg->pin_path, cfg->control_socket,
 		cfg->netns[0] ? " " : "", cfg->netns, cfg->max_flows, kmax,
 		cfg->xdp_skb_mode ? "skb" : "native",
 		cfg->precise_ts ? "precise" : "coarse", cfg->sampling,
-		levels[lvl], cfg->metrics_listen[0] ? " " : "",
-		cfg->metrics_listen);
+		cfg->state_memory ? "memory" : "pinned", levels[lvl],
+		cfg->metrics_listen[0] ? " " : "", cfg->metrics_listen);
 }
 
 /* Only the keys of the collector's format: the others are errors there. */

@@ -1,7 +1,8 @@
-/* core.c - flowagent's core (see core.h): the way down from the meters to
- * the collectors. A drain takes the kernel's entries (meter__drain), turns
- * them into observations and feeds them to the flow cache as they come;
- * the cache's expiry hands conversations to every exporter.
+/* core.c - flowagent's core (see core.h): the agent's life (start,
+ * tick, flush, reload, stop) over the way down from the meters to the
+ * collectors, which is core_state.c's: a drain takes the kernel's entries
+ * into the cache, the cache's expiry hands conversations to every
+ * exporter, and the pinned state keeps both through a crash.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -9,114 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 #include "clock.h"
-#include "core.h"
-#include "dedup.h"
+#include "core_int.h"
 #include "log.h"
 #include "netns.h"
-
-/* Observations go to the cache DRAIN_OBS at a time: it prefetches the
- * records of the next ones while it adds one.
- */
-#define DRAIN_OBS 64
-
-struct drain_ctx {
-	struct agent *a;
-	int64_t off;   /* CLOCK_MONOTONIC -> UNIX, ns, measured this tick */
-	uint64_t lost; /* observations the cache had no room for */
-	size_t n;
-	struct fe_obs obs[DRAIN_OBS];
-};
-
-/* The cache's emit callback: one conversation to every collector. */
-static void agent_emit(void *ctx, const struct fe_conv *c, uint8_t end_reason)
-{
-	struct agent *a = ctx;
-
-	for (int i = 0; i < a->nexp; i++)
-		exporter__conv(a->exp[i], c, end_reason, a->now_ms / 1000);
-}
-
-static void agent_send(struct agent *a)
-{
-	for (int i = 0; i < a->nexp; i++)
-		exporter__tick(a->exp[i], a->now_ms / 1000);
-}
-
-static void drain_feed(struct drain_ctx *d)
-{
-	d->lost += flowcache__add_many(d->a->fc, d->obs, d->n, d->a->now_ms,
-				       agent_emit, d->a);
-	d->n = 0;
-}
-
-static int on_entry(void *ctx, const struct fe_flow_key *k,
-		    const struct fe_flow_val *v)
-{
-	struct drain_ctx *d = ctx;
-	struct fe_obs *o;
-
-	/* a translation the router's NAT makes: joins the conversation's two
-	 * sides before (or after) their packets come
-	 */
-	if (k->kind == FE_KIND_NAT) {
-		flowcache__nat(d->a->fc, k, (const struct fe_nat_val *)v,
-			       d->a->now_ms, agent_emit, d->a);
-		return 0;
-	}
-	/* The egress map was full, but the ingress meter of the link the
-	 * packet came in by counted it (in a flow or its own overflow entry):
-	 * counting the egress overflow too would count it twice.
-	 */
-	if ((k->flags & FE_KEY_OVERFLOW) &&
-	    fe_dedup_counted_at_ingress(
-		    k->dir, k->in_ifindex,
-		    flowcache__ingress_metered(d->a->fc, k->in_ifindex))) {
-		d->a->overflow_dup += v->packets;
-		return 0;
-	}
-	o = &d->obs[d->n++];
-	*o = (struct fe_obs){
-		.key = *k,
-		.packets = v->packets,
-		.octets = v->octets,
-		.first_ms = (uint64_t)((int64_t)v->first_ns + d->off) / 1000000,
-		.last_ms = (uint64_t)((int64_t)v->last_ns + d->off) / 1000000,
-		.tcp_flags = v->tcp_flags,
-		.tos = v->tos,
-		.ttl_min = v->ttl_min,
-		.ttl_max = v->ttl_max,
-		.vflags = v->vflags,
-		.flow_label = v->flow_label,
-	};
-	if (d->n == DRAIN_OBS)
-		drain_feed(d);
-	return 0;
-}
-
-int agent__drain(struct agent *a)
-{
-	struct drain_ctx d = { .a = a, .off = fe_clock_mono_to_unix_ns() };
-	int n;
-
-	a->now_ms = fe_clock_unix_ms();
-	/* the kernel hands entries over in hash order: the cache orients the
-	 * conversations this drain makes by their first packet
-	 */
-	flowcache__batch(a->fc);
-	n = meter__drain(a->m, on_entry, &d);
-	drain_feed(&d);
-	if (d.lost)
-		pr_warn("drain: no memory for the flow cache; %llu "
-			"observations "
-			"lost (stats: obs_nomem)\n",
-			(unsigned long long)d.lost);
-	if (n < 0) {
-		a->drain_errors++;
-		return n;
-	}
-	a->drained += n;
-	return n;
-}
 
 static struct flowcache_cfg cache_cfg(const struct fe_config *c)
 {
@@ -252,13 +148,7 @@ int agent__start(struct agent *a, const struct fe_config *cfg,
 	if (open_exporters(a, &a->cfg, a->exp))
 		return -EINVAL;
 	a->nexp = a->cfg.ncoll;
-	a->fc = flowcache__new(&fcc);
-	if (!a->fc) {
-		err = -errno;
-		pr_warn("flow cache: %s\n", strerror(errno));
-		return err;
-	}
-	return 0;
+	return agent_state_open(a, &fcc);
 }
 
 void agent__close(struct agent *a)
@@ -266,8 +156,7 @@ void agent__close(struct agent *a)
 	for (int i = 0; i < a->nexp; i++)
 		exporter__free(a->exp[i]);
 	a->nexp = 0;
-	flowcache__free(a->fc);
-	a->fc = NULL;
+	agent_state_close(a);
 	meter__close(a->m);
 	a->m = NULL;
 	if (a->meter_ns >= 0)
@@ -385,6 +274,7 @@ void agent__reload(struct agent *a)
 		exporter__free(a->exp[i]);
 	memcpy(a->exp, exp, sizeof(exp));
 	a->nexp = n->ncoll;
+	agent_readers(a);
 	ifaces__reconfigure(&a->ifs, a->m, &a->cfg, n);
 	fcc = cache_cfg(n);
 	flowcache__set_cfg(a->fc, &fcc);

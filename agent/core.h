@@ -14,7 +14,9 @@
 #include "flowcache.h"
 #include "histogram.h"
 #include "ifaces.h"
+#include "exptrack.h"
 #include "meter.h"
+#include "persist.h"
 
 struct agent {
 	struct fe_config cfg;
@@ -25,9 +27,28 @@ struct agent {
 	int nexp;
 	struct ifaces ifs;
 	int host_ns, meter_ns; /* netns fds (-1: no netns configured) */
-	uint64_t now_ms;       /* UNIX ms of the current tick */
+	/* the tick's clocks: CLOCK_MONOTONIC ms, the cache's (expiry), and
+	 * UNIX s, the export time
+	 */
+	uint64_t now_ms;
+	uint32_t now_s;
+	/* the state that outlives the agent (NULL: state = memory), the
+	 * drain's stage (in it, or in memory), how far each collector got
+	 * in the cache's export log; recover: adopted, the first drain
+	 * finishes what the dead agent left (core_state.c)
+	 */
+	struct persist *ps;
+	struct meter_stage *stage;
+	struct exptrack *track;
+	bool recover;
 	/* counters */
 	uint64_t ticks, drained, drain_errors, early_drains;
+	uint64_t drain_store_failed; /* drained entries the cache lost */
+	/* after a restart: conversations sent again from the log, collectors
+	 * the dead agent was handing records to (a message may come twice),
+	 * kernel entries it had drained and the restart applied
+	 */
+	uint64_t restart_replayed, restart_uncertain, restart_staged;
 	uint64_t tick_late_max_ms; /* the poll loop's: a tick after its time */
 	uint64_t last_overflow;
 	uint64_t overflow_dup; /* egress overflow packets the ingress counted */
@@ -66,5 +87,10 @@ size_t agent__flush(struct agent *a,
 void agent__reload(struct agent *a);
 /* Shutdown: everything counted so far goes out as forced end. */
 void agent__stop(struct agent *a);
+/* The poll loop found collector e's socket ready (revents; 0: try it
+ * anyway): e sends on, and with a pinned state the export log learns
+ * what e has sent, so that a restart does not send it again.
+ */
+void agent__on_writable(struct agent *a, struct exporter *e, short revents);
 
 #endif

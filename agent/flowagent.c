@@ -185,12 +185,12 @@ static int collectors_pollfds(struct agent *a, struct pollfd *p,
 }
 
 /* Right after poll(), before a reload can replace the exporters. */
-static void collectors_writable(const struct pollfd *p, struct exporter **who,
-				int n)
+static void collectors_writable(struct agent *a, const struct pollfd *p,
+				struct exporter **who, int n)
 {
 	for (int i = 0; i < n; i++)
 		if (p[i].revents)
-			exporter__on_writable(who[i], p[i].revents);
+			agent__on_writable(a, who[i], p[i].revents);
 }
 
 static size_t collectors_pending(struct agent *a)
@@ -250,7 +250,7 @@ static void drain_collectors(struct agent *a, int sfd)
 		 * socket out of buffers polls no POLLOUT)
 		 */
 		for (int i = 0; i < a->nexp; i++)
-			exporter__on_writable(a->exp[i], 0);
+			agent__on_writable(a, a->exp[i], 0);
 	}
 	pr_info("stopping: the collectors took what was queued in %llu ms\n",
 		(unsigned long long)(fe_clock_mono_ms() - t0));
@@ -281,7 +281,7 @@ static void run_loop(struct daemon *d)
 			pr_warn("poll: %s\n", strerror(errno));
 			break;
 		}
-		collectors_writable(p + n + 2, who, nw);
+		collectors_writable(a, p + n + 2, who, nw);
 		if (p[0].revents & POLLIN)
 			stop = on_signal(d);
 		control__serve(d->ctl, a, p + 1, n);

@@ -3,7 +3,8 @@
  * double sightings, drops and translations, the initiator, and the expiry
  * lists (idle, active, end of flow). The records and their index are
  * flowcache_store.c's, the take-back ledger flowcache_dedup.c's, the
- * translated conversations flowcache_nat.c's.
+ * translated conversations flowcache_nat.c's, walks, statistics and
+ * link knowledge flowcache_read.c's.
  *
  * Clock stamps (active, last_export, end) keep the low 32 bits of the
  * cache clock: an age is (uint32_t)(clock - stamp). That holds while every
@@ -21,20 +22,6 @@
 
 #define TCP_FIN 0x01
 #define TCP_RST 0x04
-
-#define FC_NORM_MS (1ULL << 30)
-
-struct flowcache {
-	struct flowcache_cfg cfg;
-	struct fc_store s;
-	uint8_t batch; /* current drain (0: none) */
-	struct fcd_links links;
-	struct fcd_pending pend;
-	struct fcd_orphans orph;
-	struct fcn_index nat;
-	struct flowcache_stats st;
-	struct fcc_view view; /* what callbacks get */
-};
 
 #define LRU(fc) FCS_LINKS(&(fc)->s, lru)
 #define ACT(fc) FCS_LINKS(&(fc)->s, act)
@@ -67,10 +54,14 @@ struct flowcache *flowcache__new_in(const struct flowcache_cfg *cfg,
 				    const struct flowcache_mem *mem)
 {
 	struct flowcache *fc = fc_alloc(cfg);
+	int err;
 
-	if (fc && fcs_init(&fc->s, mem)) {
+	if (!fc)
+		return NULL;
+	err = fcs_init(&fc->s, mem, mem ? mem->log_size : 0);
+	if (err) {
 		free(fc);
-		errno = ENOMEM;
+		errno = -err;
 		return NULL;
 	}
 	return fc;
@@ -91,22 +82,25 @@ struct flowcache *flowcache__adopt(const struct flowcache_cfg *cfg,
 	if (!fc)
 		return NULL;
 	err = fcs_adopt(&fc->s, mem, region, size);
-	if (!err && fcn_rebuild(&fc->nat, &fc->s)) {
-		fcs_free(&fc->s);
+	/* a journaled region may have been left by a death at any instant:
+	 * its records are made consistent and everything else rebuilt
+	 */
+	if (!err && fc->s.journal)
+		err = fcj_recover(&fc->s, &fc->s.redone, &fc->s.dropped);
+	if (!err)
+		err = fcs_reindex_records(&fc->s);
+	if (!err && fcn_rebuild(&fc->nat, &fc->s))
 		err = -ENOMEM;
-	}
 	if (err) {
+		fc->s.r = NULL; /* the caller's */
+		fcs_free(&fc->s);
 		free(fc);
 		errno = -err;
 		return NULL;
 	}
+	fc->st.recovered_ops = fc->s.redone;
+	fc->st.recovered_dropped = fc->s.dropped;
 	return fc;
-}
-
-void *flowcache__region(const struct flowcache *fc, size_t *size)
-{
-	*size = fc->s.r->size;
-	return fc->s.r;
 }
 
 void flowcache__free(struct flowcache *fc)
@@ -128,61 +122,10 @@ int flowcache__set_cfg(struct flowcache *fc, const struct flowcache_cfg *cfg)
 	return 0;
 }
 
-bool flowcache__ingress_metered(const struct flowcache *fc, uint32_t ifindex)
-{
-	return fcd_counted(&fc->links, ifindex);
-}
-
-int flowcache__set_ingress_metered(struct flowcache *fc, uint32_t ifindex,
-				   bool on)
-{
-	return fcd_set_metered(&fc->links, ifindex, on);
-}
-
-int flowcache__set_masters(struct flowcache *fc, const uint32_t (*pairs)[2],
-			   size_t n)
-{
-	return fcd_set_masters(&fc->links, pairs, n);
-}
-
-/* The drain that came in is complete: its take-backs are settled. */
-static void fc_settle(struct flowcache *fc)
-{
-	struct fcd_ctx x = { &fc->links, &fc->s, &fc->orph, &fc->st };
-
-	fcd_settle(&x, &fc->pend);
-}
-
 /* The clock stamps: low 32 bits of the cache clock, aged modulo 2^32. */
 static uint32_t fc_age(const struct flowcache *fc, uint32_t stamp)
 {
 	return (uint32_t)fc->s.r->clock - stamp;
-}
-
-static uint32_t fc_restamp(uint32_t stamp, uint32_t old, uint64_t jump,
-			   uint64_t now)
-{
-	uint64_t age = (uint64_t)(uint32_t)(old - stamp) + jump;
-
-	return (uint32_t)now - (uint32_t)(age > FC_NORM_MS ? FC_NORM_MS : age);
-}
-
-static void fc_renorm(struct flowcache *fc, uint64_t now)
-{
-	struct fc_region *r = fc->s.r;
-	uint32_t old = (uint32_t)r->clock;
-	uint64_t jump = now - r->clock;
-
-	for (uint32_t i = 0; i < r->nconv; i++) {
-		struct fc_conv *c = fcs_conv(&fc->s, i);
-
-		if (!(c->flags & FC_LIVE))
-			continue;
-		c->active = fc_restamp(c->active, old, jump, now);
-		c->last_export = fc_restamp(c->last_export, old, jump, now);
-		c->end = fc_restamp(c->end, old, jump, now);
-	}
-	r->norm_clock = now;
 }
 
 static uint64_t fc_now(struct flowcache *fc, uint64_t now_ms)
@@ -191,7 +134,7 @@ static uint64_t fc_now(struct flowcache *fc, uint64_t now_ms)
 
 	if (now_ms > r->clock) {
 		if (now_ms - r->norm_clock >= FC_NORM_MS)
-			fc_renorm(fc, now_ms);
+			fcj_renorm(&fc->s, now_ms);
 		r->clock = now_ms;
 	}
 	return r->clock;
@@ -243,23 +186,34 @@ static void fc_remove(struct flowcache *fc, uint32_t i)
 	fcs_remove(&fc->s, i);
 }
 
+/* An export: logged first (a journaled cache), then emitted. */
+static void fc_export(struct flowcache *fc, struct fc_conv *c, uint8_t reason,
+		      flowcache_emit_fn emit, void *ctx)
+{
+	if (fc->s.journal)
+		fcl_append(&fc->s, c, reason);
+	if (emit)
+		emit(ctx, fcc_view(&fc->s, c, &fc->view), reason);
+	fc->st.exported[reason]++;
+}
+
 /* The last export of a conversation; returns whether it emitted. */
 static bool fc_finish(struct flowcache *fc, uint32_t i, uint8_t reason,
 		      flowcache_emit_fn emit, void *ctx)
 {
 	struct fc_conv *c = fcs_conv(&fc->s, i);
-	bool has = fcc_net(&fc->s, c);
+	bool has;
 
-	if (has) {
-		if (emit)
-			emit(ctx, fcc_view(&fc->s, c, &fc->view), reason);
-		fc->st.exported[reason]++;
-	} else {
+	fcj_begin(&fc->s, FCJ_FINISH, i, 0, fc->s.r->log.head, 0);
+	has = fcc_net(&fc->s, c);
+	if (has)
+		fc_export(fc, c, reason, emit, ctx);
+	else
 		fc->st.removed_empty++;
-	}
 	fc->st.dedup_clamped_packets += fcc_negative_packets(&fc->s, c);
 	fcd_orphans_note(&fc->orph, &fc->s, c);
 	fc_remove(fc, i);
+	fcj_end(&fc->s);
 	return has;
 }
 
@@ -268,13 +222,12 @@ static bool fc_active_export(struct flowcache *fc, uint32_t i, uint64_t now,
 			     flowcache_emit_fn emit, void *ctx)
 {
 	struct fc_conv *c = fcs_conv(&fc->s, i);
-	bool has = fcc_net(&fc->s, c);
+	bool has;
 
+	fcj_begin(&fc->s, FCJ_ACTIVE, i, 0, fc->s.r->log.head, now);
+	has = fcc_net(&fc->s, c);
 	if (has) {
-		if (emit)
-			emit(ctx, fcc_view(&fc->s, c, &fc->view),
-			     FE_END_ACTIVE);
-		fc->st.exported[FE_END_ACTIVE]++;
+		fc_export(fc, c, FE_END_ACTIVE, emit, ctx);
 		fcc_reset(&fc->s, c);
 		c->flags |= FC_EXPORTED;
 	} else {
@@ -282,6 +235,7 @@ static bool fc_active_export(struct flowcache *fc, uint32_t i, uint64_t now,
 	}
 	c->last_export = (uint32_t)now;
 	fe_ilist_move_tail(&fc->s.r->act, &ACT(fc), i);
+	fcj_end(&fc->s);
 	return has;
 }
 
@@ -299,6 +253,29 @@ static size_t fc_shrink(struct flowcache *fc, size_t max,
 	return n;
 }
 
+/* Room for nconv conversations and npath paths. A fixed region that is
+ * full makes it by exporting the least recently active conversations
+ * (reason 5) but keep; one that cannot grow loses the observation.
+ */
+static int fc_room(struct flowcache *fc, uint32_t keep, uint32_t nconv,
+		   uint32_t npath, flowcache_emit_fn emit, void *ctx)
+{
+	struct fc_region *r = fc->s.r;
+	uint32_t v;
+
+	while (fcs_reserve(&fc->s, nconv, npath)) {
+		v = r->lru.head;
+		if (v == keep && v != FC_NIL)
+			v = fcs_conv(&fc->s, v)->lru.next;
+		if (!r->fixed || v == FC_NIL)
+			return -ENOMEM;
+		fc_finish(fc, v, FE_END_RESOURCES, emit, ctx);
+		fc->st.evicted_full++;
+		r = fc->s.r;
+	}
+	return 0;
+}
+
 /* ---- the initiator ---- */
 
 /* Conversations made in this drain: the side that sent the first packet
@@ -313,7 +290,7 @@ static int fc_conv_first(struct flowcache *fc, struct fc_conv *c, int d,
 	bool client0 = c->key.port[s] > c->key.port[!s];
 	bool client = o->key.sport > o->key.dport;
 
-	if (d != 1 || !fc->batch || c->batch != fc->batch ||
+	if (d != 1 || !fc->s.r->batch || c->batch != (uint8_t)fc->s.r->batch ||
 	    (c->flags & (FC_INIT | FC_EXPORTED)) || t->forced_dir >= 0 ||
 	    (c->key.kflags & FE_KEY_OVERFLOW))
 		return d;
@@ -380,12 +357,14 @@ static uint32_t fc_create(struct flowcache *fc, const struct fc_key *k,
 	struct fc_region *r = fc->s.r;
 	int init = t->forced_dir == 1 ? !t->side : t->side;
 
+	fcj_created(&fc->s, i);
 	c->key = *k;
 	c->hash = h;
-	c->flags = FC_LIVE | (init ? FC_SIDE : 0);
+	c->flags =
+		FC_LIVE | (init ? FC_SIDE : 0) | (r->epoch & 1 ? FC_EPOCH : 0);
 	if (FE_PROTO_IS_ICMP(k->proto) && !k->kflags && t->forced_dir >= 0)
 		c->flags |= FC_INIT;
-	c->batch = fc->batch;
+	c->batch = (uint8_t)r->batch;
 	c->last_export = c->active = (uint32_t)now;
 	c->path0.next = FC_NIL;
 	fe_ilist_add_tail(&r->lru, &LRU(fc), i);
@@ -409,10 +388,11 @@ static int fc_obs_dir(const struct fc_conv *c, const struct fc_tuple *t)
 
 void flowcache__batch(struct flowcache *fc)
 {
+	struct fc_region *r = fc->s.r;
+
 	fc_settle(fc);
 	fcd_orphans_age(&fc->orph);
-	if (!++fc->batch)
-		fc->batch = 1;
+	r->batch = (uint8_t)(r->batch + 1) ? (uint8_t)(r->batch + 1) : 1;
 }
 
 /* Where o goes: path (in_if, out_if), and the take-back (in_if, 0) of a
@@ -549,8 +529,34 @@ static void fc_ahead_links(struct flowcache *fc, const struct fc_ahead *a)
 		__builtin_prefetch(&fcs_conv(s, c->lru.next)->lru, 1);
 }
 
+/* A packet that came in by a VRF's (bridge's, bond's) master was counted
+ * by the ingress meter of its slave: the take-back or drop is that one's.
+ * d is the direction before any swap, which only relabels the ledger.
+ */
+static void fc_vrf_in(const struct flowcache *fc, struct fc_conv *c, int d,
+		      struct fc_where *w)
+{
+	if ((w->back || w->drop) && !fcd_metered(&fc->links, w->in_if) &&
+	    fcd_counted(&fc->links, w->in_if))
+		w->in_if = fcd_take_from(&fc->links, &fc->s, c, d, w->in_if);
+}
+
+/* Makes the conversation of o (room found first, then journaled) and
+ * returns its index, or FC_NIL.
+ */
+static uint32_t fc_add_new(struct flowcache *fc, const struct fc_ahead *a,
+			   const struct fc_where *w, uint64_t tag, uint64_t now,
+			   flowcache_emit_fn emit, void *ctx)
+{
+	fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
+	if (fc_room(fc, FC_NIL, 1, w->back || w->drop, emit, ctx))
+		return FC_NIL;
+	fcj_begin(&fc->s, FCJ_ADD, FC_NIL, tag, 0, 0);
+	return fc_create(fc, &a->k, a->h, &a->t, now);
+}
+
 static int fc_add(struct flowcache *fc, const struct fe_obs *o,
-		  const struct fc_ahead *a, uint64_t now,
+		  const struct fc_ahead *a, uint64_t tag, uint64_t now,
 		  flowcache_emit_fn emit, void *ctx)
 {
 	struct fcc_want want[2];
@@ -569,10 +575,12 @@ static int fc_add(struct flowcache *fc, const struct fe_obs *o,
 		return a->err < 0 ? a->err : 0;
 	w = fc_where(fc, o);
 	t = a->t;
-	/* room first, so that one observation updates all or nothing; the
-	 * region may move when it grows: c is found again by its index. A
-	 * packet metered on the translated side of a NAT finds its
-	 * conversation under the alias.
+	/* room first, so that one observation updates all or nothing (and
+	 * the journal saves the record before any change); the region may
+	 * move when it grows: c is found again by its index. The paths to
+	 * make are counted before a swap, which only relabels them. A packet
+	 * metered on the translated side of a NAT finds its conversation
+	 * under the alias.
 	 */
 	c = fcs_lookup(&fc->s, &a->k, a->h);
 	if (!c) {
@@ -582,36 +590,43 @@ static int fc_add(struct flowcache *fc, const struct fe_obs *o,
 	}
 	if (c) {
 		i = fcs_index(&fc->s, c);
-	} else {
-		fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
-		if (fcs_reserve(&fc->s, 1, w.back || w.drop))
+		d = fc_obs_dir(c, &t);
+		fc_vrf_in(fc, c, d, &w);
+		nw = fc_wants(&w, o->key.dir, want);
+		need = fcc_paths_to_make(&fc->s, c, d, want, nw);
+		if (need && fc_room(fc, i, 0, need, emit, ctx))
 			goto nomem;
-		i = fc_create(fc, &a->k, a->h, &t, now);
+		fcj_begin(&fc->s, FCJ_ADD, i, tag, 0, 0);
+	} else {
+		i = fc_add_new(fc, a, &w, tag, now, emit, ctx);
+		if (i == FC_NIL)
+			goto nomem;
+		c = fcs_conv(&fc->s, i);
+		d = fc_obs_dir(c, &t);
+		fc_vrf_in(fc, c, d, &w);
+		nw = fc_wants(&w, o->key.dir, want);
+		/* within what fc_add_new() made room for */
+		need = fcc_paths_to_make(&fc->s, c, d, want, nw);
+		if (need && fcs_reserve(&fc->s, 0, need)) {
+			fcj_end(&fc->s);
+			goto nomem;
+		}
 	}
 	c = fcs_conv(&fc->s, i);
 	d = fc_obs_dir(c, &t);
 	if (!w.drop)
 		d = fc_conv_syn(fc, c, fc_conv_first(fc, c, d, o, &t), o);
-	/* a VRF's (bridge's, bond's) master: the slave metered at ingress */
-	if ((w.back || w.drop) && !fcd_metered(&fc->links, w.in_if) &&
-	    fcd_counted(&fc->links, w.in_if))
-		w.in_if = fcd_take_from(&fc->links, &fc->s, c, d, w.in_if);
-	nw = fc_wants(&w, o->key.dir, want);
-	need = fcc_paths_to_make(&fc->s, c, d, want, nw);
-	if (need) {
-		if (fcs_reserve(&fc->s, 0, need))
-			goto nomem;
-		c = fcs_conv(&fc->s, i);
-	}
 	fc_obs_paths(fc, c, d, o, &w);
 	c->active = (uint32_t)now;
 	fe_ilist_move_tail(&fc->s.r->lru, &LRU(fc), fcs_index(&fc->s, c));
-	if (w.drop)
-		return 0;
-	c->tos[d] = o->tos;
-	c->flow_label[d] = o->flow_label;
-	c->icmp_tc[d] = FE_PROTO_IS_ICMP(o->key.proto) ? o->key.dport : 0;
-	fc_conv_check_end(fc, c, now);
+	if (!w.drop) {
+		c->tos[d] = o->tos;
+		c->flow_label[d] = o->flow_label;
+		c->icmp_tc[d] =
+			FE_PROTO_IS_ICMP(o->key.proto) ? o->key.dport : 0;
+		fc_conv_check_end(fc, c, now);
+	}
+	fcj_end(&fc->s);
 	return 0;
 nomem:
 	fc->st.obs_nomem++;
@@ -625,7 +640,7 @@ int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 	struct fc_ahead a;
 
 	fc_ahead_key(fc, o, &a);
-	return fc_add(fc, o, &a, now, emit, ctx);
+	return fc_add(fc, o, &a, fc->s.r->journal.last_tag, now, emit, ctx);
 }
 
 /* How far ahead of the observation being added its successors' index
@@ -641,6 +656,18 @@ int flowcache__add(struct flowcache *fc, const struct fe_obs *o,
 size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
 			   size_t n, uint64_t now_ms, flowcache_emit_fn emit,
 			   void *ctx)
+{
+	return flowcache__add_tagged(fc, o, NULL, n, now_ms, emit, ctx);
+}
+
+uint64_t flowcache__last_tag(const struct flowcache *fc)
+{
+	return fc->s.r->journal.last_tag;
+}
+
+size_t flowcache__add_tagged(struct flowcache *fc, const struct fe_obs *o,
+			     const uint64_t *tags, size_t n, uint64_t now_ms,
+			     flowcache_emit_fn emit, void *ctx)
 {
 	struct fc_ahead a[FC_AHEAD];
 	uint64_t now = fc_now(fc, now_ms);
@@ -658,8 +685,9 @@ size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
 			fc_ahead_slot(fc, &a[(i + FC_SLOT_AHEAD) % FC_AHEAD]);
 		if (i + FC_LINK_AHEAD < n)
 			fc_ahead_links(fc, &a[(i + FC_LINK_AHEAD) % FC_AHEAD]);
-		if (fc_add(fc, &o[i], &a[i % FC_AHEAD], now, emit, ctx) ==
-		    -ENOMEM)
+		if (fc_add(fc, &o[i], &a[i % FC_AHEAD],
+			   tags ? tags[i] : fc->s.r->journal.last_tag, now,
+			   emit, ctx) == -ENOMEM)
 			lost++;
 	}
 	return lost;
@@ -786,15 +814,18 @@ static size_t fc_flush_all(struct flowcache *fc, flowcache_emit_fn emit,
 		if (!(c->flags & FC_LIVE))
 			continue;
 		n++;
-		if (fcc_net(&fc->s, c)) {
-			if (emit)
-				emit(ctx, fcc_view(&fc->s, c, &fc->view),
-				     FE_END_FORCED);
-			fc->st.exported[FE_END_FORCED]++;
-		} else {
+		/* journaled one by one; a record goes by its flags alone (a
+		 * restart rebuilds lists and index from the records)
+		 */
+		fcj_begin(&fc->s, FCJ_FINISH, i, 0, r->log.head, 0);
+		if (fcc_net(&fc->s, c))
+			fc_export(fc, c, FE_END_FORCED, emit, ctx);
+		else
 			fc->st.removed_empty++;
-		}
 		fc->st.dedup_clamped_packets += fcc_negative_packets(&fc->s, c);
+		if (fc->s.journal)
+			c->flags = 0;
+		fcj_end(&fc->s);
 	}
 	fcs_clear(&fc->s);
 	fcn_clear(&fc->nat);
@@ -823,58 +854,4 @@ size_t flowcache__flush(struct flowcache *fc,
 		removed++;
 	}
 	return removed;
-}
-
-void flowcache__foreach(struct flowcache *fc,
-			void (*fn)(void *ctx, const struct fe_conv *c),
-			void *ctx)
-{
-	uint32_t i;
-
-	fc_settle(fc);
-	for (i = fc->s.r->lru.head; i != FC_NIL;) {
-		struct fc_conv *c = fcs_conv(&fc->s, i);
-
-		i = c->lru.next;
-		fn(ctx, fcc_view(&fc->s, c, &fc->view));
-	}
-}
-
-bool flowcache__walk(struct flowcache *fc, uint32_t *cursor, size_t max,
-		     void (*fn)(void *ctx, const struct fe_conv *c), void *ctx)
-{
-	uint32_t i = *cursor;
-	size_t n = 0;
-
-	fc_settle(fc);
-	for (; i < fc->s.r->nconv && n < max; i++) {
-		struct fc_conv *c = fcs_conv(&fc->s, i);
-
-		if (!(c->flags & FC_LIVE))
-			continue;
-		fn(ctx, fcc_view(&fc->s, c, &fc->view));
-		n++;
-	}
-	*cursor = i;
-	return i < fc->s.r->nconv;
-}
-
-uint32_t flowcache__obs_hash(const struct flowcache *fc, const struct fe_obs *o)
-{
-	struct fc_tuple t;
-	struct fc_key k;
-
-	fcc_key(o, &k, &t);
-	return fcs_hash(&fc->s, &k);
-}
-
-void flowcache__stats(const struct flowcache *fc, struct flowcache_stats *st)
-{
-	const struct fc_region *r = fc->s.r;
-
-	*st = fc->st;
-	st->flows = r->count;
-	st->buckets = fc->s.nslots;
-	st->paths = r->npath - r->npath_free;
-	st->region_bytes = r->size;
 }

@@ -8,20 +8,24 @@
  * conversation is 168 octets with its first path inline, every further
  * path 64 octets, plus 11 to 21 octets of index (rebuilt, never in the
  * region). No allocation per flow or per path; the region doubles when
- * full.
+ * full, or has a fixed size (flowcache_mem.fixed_size).
  *
- * Persistence (for a cache that outlives the process, issue 10): the
- * region holds the whole state but the index (header, conversations,
- * paths, free lists, expiry lists, clock), with no pointer in it. Give
- * flowcache__new() a hook whose resize places the region in memory that
- * survives the process (e.g. a pinned BPF_F_MMAPABLE array map, mmap()ed;
- * it can then refuse to grow, and the cache counts obs_nomem) through
- * flowcache__new_in(), and after a restart map it again, anywhere, and call
- * flowcache__adopt(): it checks
- * the header and rebuilds the index from the records. A record is updated
- * in place, so a death in the middle of one flowcache__add() can leave
- * that one observation half applied; exactly-once across a crash needs
- * the caller to journal the drain it is feeding.
+ * Persistence (a cache that outlives the process, issue 10): the region
+ * holds the whole state but the index (header, conversations, paths, free
+ * lists, expiry lists, clock), with no pointer in it. Give
+ * flowcache__new_in() a hook with a fixed_size region in memory that
+ * survives the process (flowexp: a pinned BPF_F_MMAPABLE array map,
+ * agent/persist.c) and a log_size; after a restart map it again, anywhere,
+ * and call flowcache__adopt(): it checks the header (layout version and
+ * record sizes), recovers, and rebuilds the index. Such a cache journals
+ * each change of a conversation (an observation added, an export) with
+ * the record's before-image, and writes each export to its export log
+ * before the conversation is reset or freed. A death at any instant
+ * leaves every observation applied once or not at all (the last one
+ * applied: flowcache__last_tag()), and every export either logged and
+ * done, or not begun. The log keeps each export until every reader (a
+ * collector) confirmed it (flowcache__log_done()); a restarted process
+ * replays to each reader what it had not confirmed.
  */
 #ifndef FE_FLOWCACHE_H
 #define FE_FLOWCACHE_H
@@ -53,12 +57,20 @@
  * one), or NULL (old stays valid); release frees it. discard, optional,
  * tells the owner that a range inside the region holds nothing (its pages
  * may be dropped). ctx is passed to each.
+ * fixed_size (0: the region grows as needed): the region is that size
+ * from the start and never grows; when its records are all taken, the
+ * least recently active conversation is exported (reason 5) to make room,
+ * as at max_flows. log_size (a fixed region only; 0: none, else at least
+ * flowcache__log_min_size()) of its octets hold the export log: the cache
+ * then journals every change (see "Persistence" above).
  */
 struct flowcache_mem {
 	void *(*resize)(void *ctx, void *old, size_t old_size, size_t new_size);
 	void (*release)(void *ctx, void *region, size_t size);
 	void (*discard)(void *ctx, void *p, size_t len);
 	void *ctx;
+	size_t fixed_size;
+	size_t log_size;
 };
 
 struct flowcache_cfg {
@@ -261,6 +273,14 @@ size_t flowcache__add_many(struct flowcache *fc, const struct fe_obs *o,
 int flowcache__nat(struct flowcache *fc, const struct fe_flow_key *orig,
 		   const struct fe_nat_val *post, uint64_t now_ms,
 		   flowcache_emit_fn emit, void *ctx);
+/* flowcache__add_many() where o[i] carries tag tags[i] (nonzero): in a
+ * journaled cache, the tag of the last observation applied survives a
+ * death (flowcache__last_tag()), so that the caller knows where to resume.
+ */
+size_t flowcache__add_tagged(struct flowcache *fc, const struct fe_obs *o,
+			     const uint64_t *tags, size_t n, uint64_t now_ms,
+			     flowcache_emit_fn emit, void *ctx);
+uint64_t flowcache__last_tag(const struct flowcache *fc);
 /* Emits every conversation due at now_ms: end of flow (3), idle (1),
  * active (2), and resources (5) when over max_flows. Returns how many
  * emits it made.
@@ -297,6 +317,42 @@ bool flowcache__walk(struct flowcache *fc, uint32_t *cursor, size_t max,
 uint32_t flowcache__obs_hash(const struct flowcache *fc,
 			     const struct fe_obs *o);
 
+/* ---- the export log (a cache with a log_size) ---- */
+
+/* The smallest log_size. */
+size_t flowcache__log_min_size(void);
+/* The position the next export takes in the log (0 without a log). In an
+ * emit callback, the position right after the export being emitted.
+ */
+uint64_t flowcache__log_head(const struct flowcache *fc);
+/* The log's readers become names[0..n) (reader i is names[i]): a name the
+ * log knew (from before a restart too) keeps its position, a new one
+ * starts at the head; the others are forgotten. 0, or -EINVAL (more than
+ * FLOWCACHE_LOG_READERS, or no log).
+ */
+#define FLOWCACHE_LOG_READERS 16
+int flowcache__log_readers(struct flowcache *fc, const char *const *names,
+			   int n);
+/* Reader i has every export before position pos; what no reader needs
+ * any more leaves the log.
+ */
+void flowcache__log_done(struct flowcache *fc, int i, uint64_t pos);
+uint64_t flowcache__log_done_pos(const struct flowcache *fc, int i);
+/* The caller's mark on reader i, kept across a restart (flowexp: a send
+ * to that collector was under way).
+ */
+void flowcache__log_mark(struct flowcache *fc, int i, bool on);
+bool flowcache__log_marked(const struct flowcache *fc, int i);
+/* Calls fn for every export in the log that reader i has not confirmed,
+ * oldest first, as the emit callback saw it (c valid during the call),
+ * with the position after it. fn must not call into the cache but for
+ * flowcache__log_head() and flowcache__log_done(). Returns how many.
+ */
+typedef void (*flowcache_log_fn)(void *ctx, const struct fe_conv *c,
+				 uint8_t end_reason, uint64_t end);
+size_t flowcache__log_replay(struct flowcache *fc, int i, flowcache_log_fn fn,
+			     void *ctx);
+
 struct flowcache_stats {
 	uint64_t flows;	  /* conversations in the cache now */
 	uint64_t buckets; /* index slots (at most 3/4 used) */
@@ -328,6 +384,12 @@ struct flowcache_stats {
 	uint64_t path_merged; /* observations put in the catch-all path */
 	uint64_t paths;	      /* path records beyond the inline ones now */
 	uint64_t region_bytes;
+	uint64_t evicted_full;	/* of exported[5]: a fixed region was full */
+	uint64_t log_slots;	/* the export log's size, 64-octet slots */
+	uint64_t log_used;	/* slots held for a reader now */
+	uint64_t log_dropped;	/* exports dropped unconfirmed: log full */
+	uint64_t recovered_ops; /* operations a death cut, undone or redone */
+	uint64_t recovered_dropped; /* records out of shape, freed */
 };
 
 void flowcache__stats(const struct flowcache *fc, struct flowcache_stats *st);

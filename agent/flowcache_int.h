@@ -1,15 +1,18 @@
 /* flowcache_int.h - the flow cache's records and the store that holds them
  * (flowcache_store.c): one relocatable region of fixed-size records linked
- * by 32-bit indices, and the hash index over it. Private to flowcache.c
- * and flowcache_store.c.
+ * by 32-bit indices, and the hash index over it; the journal and the
+ * export log of a region that outlives its process (flowcache_journal.c,
+ * flowcache_log.c). Private to the flowcache*.c files.
  *
  * The region:
- *   [fc_region header][conv 0][conv 1]... -> free <- ...[path 1][path 0]
+ *   [fc_region header, journal][conv 0][conv 1]... -> free <- ...[path 1]
+ *   [path 0][export log]
  * Conversation records grow from the front, path records from the back,
  * so both share whatever room there is. Path k sits at
  * region + size - (k + 1) * sizeof(struct fc_path): growing the region
- * moves the path area to the new end and its indices stay valid. Nothing
- * in the region is a pointer.
+ * moves the path area to the new end and its indices stay valid. The
+ * export log (a fixed region only) follows at region + size. Nothing in
+ * the region is a pointer.
  *
  * The index: open addressing with linear probing over {hash, record}
  * slots, at most 3/4 full. A lookup reads one slot run and only the record
@@ -25,8 +28,16 @@
 #include "list.h"
 
 #define FC_MAGIC 0x66636331u /* "fcc1" */
-#define FC_VERSION 2
+/* The layout of everything in the region: a change of any record (fields
+ * added to fc_conv, fc_path, fc_key, the journal or the log entry) is a
+ * new version, and a region of another version is refused.
+ */
+#define FC_VERSION 3
 #define FC_NIL FE_INIL
+/* Clock stamps are renormalised when the clock moved this far (see
+ * flowcache.c).
+ */
+#define FC_NORM_MS (1ULL << 30)
 
 /* One path of one direction (struct fe_path, packed to 64 octets). Times
  * are UNIX ms in 48 bits (to the year 10889); next chains the paths of a
@@ -94,6 +105,7 @@ _Static_assert(offsetof(struct fc_nat, next) == offsetof(struct fc_path, next),
 #define FC_ENDED 0x10	 /* FIN both ways or RST: in the ended list */
 #define FC_SYN0 0x20	 /* a SYN from direction 0's source */
 #define FC_SYN1 0x40
+#define FC_EPOCH 0x80 /* stamps renormalised to the region's epoch (bit 0) */
 
 /* A conversation: its key, its per-direction "of the last observation"
  * values (indexed by direction, 0 = initiator -> responder), the cache
@@ -120,38 +132,130 @@ struct fc_conv {
 };
 _Static_assert(sizeof(struct fc_conv) == 168, "fc_conv is 168 octets");
 
+/* The journal of a region that outlives its process (flowcache_journal.c):
+ * the one operation under way on a conversation, with the before-image of
+ * its record and paths. An operation changes nothing before its image is
+ * saved and op set; op goes back to FCJ_NONE once it is complete. A
+ * restarted process restores the image, then completes the operation if
+ * its export reached the log (seq < the log's head): a death at any
+ * instant leaves each observation applied once or not at all, and each
+ * export done (conversation reset or freed, export logged) or not begun.
+ */
+#define FCJ_NONE 0
+#define FCJ_ADD 1    /* an observation (tag) lands on conv */
+#define FCJ_FINISH 2 /* conv's last export, then it is freed */
+#define FCJ_ACTIVE 3 /* conv's active-timeout export, then reset */
+#define FCJ_RENORM 4 /* every live stamp renormalised (see flowcache.c) */
+struct fc_journal {
+	uint32_t op;
+	uint32_t conv;	    /* FC_NIL: a conversation FCJ_ADD creates */
+	uint64_t tag;	    /* FCJ_ADD: the observation's */
+	uint64_t last_tag;  /* of the last observation applied */
+	uint64_t prev_tag;  /* last_tag before the operation */
+	uint64_t seq;	    /* FCJ_FINISH/ACTIVE: its export's log position */
+	uint64_t now;	    /* FCJ_ACTIVE: last_export; FCJ_RENORM: the clock */
+	uint64_t old_clock; /* FCJ_RENORM: the clock before */
+	uint32_t epoch;	    /* FCJ_RENORM: the epoch it renormalises to */
+	uint32_t npaths;    /* extra paths saved */
+	uint32_t path_idx[2 * FE_CONV_MAX_PATHS];
+	struct fc_conv conv_img;
+	struct fc_path path_img[2 * FE_CONV_MAX_PATHS];
+};
+
+/* The export log's header (flowcache_log.c). The log is a ring of nslots
+ * 64-octet slots after the records; positions count slots from the
+ * region's creation (slot pos % nslots). An entry is the conversation's
+ * record as exported (deltas netted), then its extra paths, one slot
+ * each; it never wraps (a filler entry takes the ring's end). head is the
+ * commit: an entry exists once head has passed it. A reader (a
+ * collector, by name) has everything before its done position.
+ */
+#define FC_LOG_READERS FLOWCACHE_LOG_READERS
+struct fc_log_reader {
+	char name[64];
+	uint64_t done;
+	uint32_t sending; /* the caller's mark: a send under way */
+	uint32_t used;
+};
+struct fc_log {
+	uint64_t head, tail;
+	uint64_t dropped; /* entries dropped unread: the ring was full */
+	uint32_t nslots;
+	uint32_t pad;
+	struct fc_log_reader reader[FC_LOG_READERS];
+};
+
 /* The region's header: everything but the index, so a region taken over
  * by another process (flowcache__adopt) is the whole cache.
  */
 struct fc_region {
 	uint32_t magic, version;
 	uint32_t conv_size, path_size;
-	uint64_t size;	       /* of the region, octets */
+	uint64_t size;	       /* of the records' part, octets */
 	uint32_t nconv, npath; /* records ever handed out (bump) */
 	uint32_t conv_free;    /* free list, chained by lru.next */
 	uint32_t path_free;    /* free list, chained by next */
 	uint32_t nconv_free, npath_free;
 	uint32_t count; /* live conversations */
-	uint32_t pad;
+	uint32_t batch; /* the current drain (flowcache__batch) */
 	struct fe_ilist lru, act, ended;
 	uint64_t clock;	     /* latest now_ms */
 	uint64_t norm_clock; /* clock at the last stamp renormalisation */
+	uint64_t log_size;   /* octets of the export log after size */
+	uint32_t fixed;	     /* the region never grows */
+	uint32_t epoch;	     /* of the last renormalisation (bit 0) */
+	uint32_t journal_size, log_hdr_size;
+	struct fc_log log;
+	struct fc_journal journal;
 };
 
-#define FC_HDR_SIZE 128
+#define FC_HDR_SIZE 4096
 _Static_assert(sizeof(struct fc_region) <= FC_HDR_SIZE, "header fits");
+
+/* A log entry's first three slots: the header, then the record. */
+struct fc_log_entry {
+	uint64_t pos;
+	uint16_t nslots;
+	uint8_t reason; /* 0: a filler */
+	uint8_t npaths; /* extra paths after it */
+	uint8_t nat;	/* its struct fc_nat follows the paths */
+	uint8_t pad[3];
+	uint64_t spare;
+	struct fc_conv conv;
+};
+_Static_assert(sizeof(struct fc_log_entry) == 192, "three slots");
+#define FC_LOG_SLOT 64
+/* The smallest ring: two entries of the largest conversation. */
+#define FC_LOG_MIN_SLOTS (2 * (3 + 2 * FE_CONV_MAX_PATHS))
+
+/* Whether an adopted region's log is well-formed. */
+static inline bool fc_log_valid(const struct fc_region *r)
+{
+	const struct fc_log *l = &r->log;
+
+	if (!r->log_size)
+		return true;
+	return l->nslots >= FC_LOG_MIN_SLOTS &&
+	       (uint64_t)l->nslots * FC_LOG_SLOT <= r->log_size &&
+	       l->tail <= l->head && l->head - l->tail <= l->nslots;
+}
 
 /* An index slot: FC_NIL conv when empty. */
 struct fc_slot {
 	uint32_t hash, conv;
 };
 
-/* The store: the region (through the allocator hook) and the index. */
+/* The store: the region (through the allocator hook) and the index.
+ * journal: the region outlives the process (operations are journaled,
+ * exports logged).
+ */
 struct fc_store {
 	struct fc_region *r;
 	struct flowcache_mem mem;
 	struct fc_slot *slots;
 	uint32_t nslots; /* power of two */
+	bool journal;
+	uint64_t redone, dropped; /* by fcj_recover() at adoption */
 	uint64_t sipkey[2];
 };
 
@@ -201,13 +305,20 @@ static inline struct fc_nat *fcs_nat(const struct fc_store *s,
 	return (struct fc_nat *)fcs_path(s, c->nat - 1);
 }
 
-/* A new empty region from mem (NULL: the default, mmap). 0 or -ENOMEM. */
-int fcs_init(struct fc_store *s, const struct flowcache_mem *mem);
-/* Takes over region (size octets) that holds a cache, rebuilding the
- * index. 0, -EINVAL (not a cache of this layout) or -ENOMEM.
+/* A new empty region from mem (NULL: the default, mmap). A fixed region
+ * (mem->fixed_size) is taken whole at once, with log_size octets of it
+ * for the export log. 0, -EINVAL (too small) or -ENOMEM.
+ */
+int fcs_init(struct fc_store *s, const struct flowcache_mem *mem,
+	     size_t log_size);
+/* Takes over region (size octets) that holds a cache of this layout (0)
+ * or refuses it (-EINVAL); the caller then recovers a journaled one
+ * (fcj_recover()) and builds the index (fcs_reindex_records()).
  */
 int fcs_adopt(struct fc_store *s, const struct flowcache_mem *mem, void *region,
 	      size_t size);
+/* The region's index from its records (a new hash key): 0 or -ENOMEM. */
+int fcs_reindex_records(struct fc_store *s);
 void fcs_free(struct fc_store *s);
 /* Forgets every record at once (their memory may be dropped). */
 void fcs_clear(struct fc_store *s);
@@ -227,6 +338,39 @@ struct fc_conv *fcs_lookup(const struct fc_store *s, const struct fc_key *k,
 			   uint32_t hash);
 void fcs_insert(struct fc_store *s, uint32_t i);
 void fcs_remove(struct fc_store *s, uint32_t i);
+
+/* ---- flowcache_journal.c: a region that outlives its process ---- */
+
+/* Starts operation op on conversation i (FC_NIL: one FCJ_ADD creates):
+ * saves its image. A no-op unless s->journal.
+ */
+void fcj_begin(struct fc_store *s, uint32_t op, uint32_t i, uint64_t tag,
+	       uint64_t seq, uint64_t now);
+/* FCJ_ADD made conversation i: restoring it means freeing it. */
+void fcj_created(struct fc_store *s, uint32_t i);
+/* The operation is complete (an FCJ_ADD's tag becomes the last applied). */
+void fcj_end(struct fc_store *s);
+/* After a restart: undoes or completes the operation a death cut
+ * (counted in *redone), then rebuilds the free lists, the counts and the
+ * lists from the records (lru by active, act by last_export, ended by
+ * end); a record whose paths are out of shape is freed (*dropped). 0 or
+ * -ENOMEM.
+ */
+int fcj_recover(struct fc_store *s, uint64_t *redone, uint64_t *dropped);
+/* A stamp renormalised (see flowcache.c): age clamped to FC_NORM_MS. */
+uint32_t fcj_restamp(uint32_t stamp, uint32_t old, uint64_t jump, uint64_t now);
+/* Renormalises the live stamps for a clock that moved to now, journaled
+ * (a death midway is completed by fcj_recover()).
+ */
+void fcj_renorm(struct fc_store *s, uint64_t now);
+
+/* ---- flowcache_log.c: the export log ---- */
+
+/* Appends conversation c as exported (netted, before its reset) with its
+ * reason; the commit of an export. Returns its position. Drops the
+ * oldest entries when the ring is full (counted).
+ */
+uint64_t fcl_append(struct fc_store *s, struct fc_conv *c, uint8_t reason);
 
 /* ---- flowcache_conv.c: one conversation's contents ---- */
 
@@ -394,5 +538,25 @@ int fcn_rebuild(struct fcn_index *x, struct fc_store *s);
  */
 void fcn_merge(struct fc_store *s, struct fc_conv *o, struct fc_conv *p,
 	       uint8_t flip, uint64_t *merged);
+
+/* The cache (flowcache.c; the export log's calls are flowcache_log.c's). */
+struct flowcache {
+	struct flowcache_cfg cfg;
+	struct fc_store s;
+	struct fcd_links links;
+	struct fcd_pending pend;
+	struct fcd_orphans orph;
+	struct fcn_index nat;
+	struct flowcache_stats st;
+	struct fcc_view view; /* what callbacks get */
+};
+
+/* The drain that came in is complete: its take-backs are settled. */
+static inline void fc_settle(struct flowcache *fc)
+{
+	struct fcd_ctx x = { &fc->links, &fc->s, &fc->orph, &fc->st };
+
+	fcd_settle(&x, &fc->pend);
+}
 
 #endif

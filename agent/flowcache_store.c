@@ -133,29 +133,48 @@ static int fcs_reindex(struct fc_store *s, uint32_t n, bool from_records)
 	return 0;
 }
 
-int fcs_init(struct fc_store *s, const struct flowcache_mem *mem)
+static void fcs_region_init(struct fc_region *r, size_t size, size_t log)
 {
-	struct fc_region *r;
-
-	memset(s, 0, sizeof(*s));
-	s->mem = mem ? *mem : mmap_mem;
-	siphash_key_init(s->sipkey);
-	r = s->mem.resize(s->mem.ctx, NULL, 0, FCS_MIN_SIZE);
-	if (!r)
-		return -ENOMEM;
 	memset(r, 0, FC_HDR_SIZE);
 	r->magic = FC_MAGIC;
 	r->version = FC_VERSION;
 	r->conv_size = sizeof(struct fc_conv);
 	r->path_size = sizeof(struct fc_path);
-	r->size = FCS_MIN_SIZE;
+	r->journal_size = sizeof(struct fc_journal);
+	r->log_hdr_size = sizeof(struct fc_log);
+	r->size = size - log;
+	r->log_size = log;
+	r->log.nslots = (uint32_t)(log / FC_LOG_SLOT);
 	r->conv_free = r->path_free = FC_NIL;
 	fe_ilist_init(&r->lru);
 	fe_ilist_init(&r->act);
 	fe_ilist_init(&r->ended);
+}
+
+int fcs_init(struct fc_store *s, const struct flowcache_mem *mem,
+	     size_t log_size)
+{
+	size_t size = mem && mem->fixed_size ? mem->fixed_size : FCS_MIN_SIZE;
+	struct fc_region *r;
+
+	memset(s, 0, sizeof(*s));
+	s->mem = mem ? *mem : mmap_mem;
+	if (!s->mem.fixed_size)
+		log_size = 0;
+	log_size -= log_size % FC_LOG_SLOT;
+	if ((log_size && log_size < FC_LOG_MIN_SLOTS * FC_LOG_SLOT) ||
+	    size < FC_HDR_SIZE + sizeof(struct fc_conv) + log_size)
+		return -EINVAL;
+	siphash_key_init(s->sipkey);
+	r = s->mem.resize(s->mem.ctx, NULL, 0, size);
+	if (!r)
+		return -ENOMEM;
+	fcs_region_init(r, size, log_size);
+	r->fixed = !!s->mem.fixed_size;
 	s->r = r;
+	s->journal = log_size > 0;
 	if (fcs_reindex(s, FCS_MIN_SLOTS, false)) {
-		s->mem.release(s->mem.ctx, r, FCS_MIN_SIZE);
+		s->mem.release(s->mem.ctx, r, size);
 		s->r = NULL;
 		return -ENOMEM;
 	}
@@ -167,37 +186,43 @@ static bool fcs_region_valid(const struct fc_region *r, size_t size)
 	return size >= FC_HDR_SIZE && r->magic == FC_MAGIC &&
 	       r->version == FC_VERSION &&
 	       r->conv_size == sizeof(struct fc_conv) &&
-	       r->path_size == sizeof(struct fc_path) && r->size == size &&
+	       r->path_size == sizeof(struct fc_path) &&
+	       r->journal_size == sizeof(struct fc_journal) &&
+	       r->log_hdr_size == sizeof(struct fc_log) &&
+	       r->size + r->log_size == size && (!r->log_size || r->fixed) &&
 	       FC_HDR_SIZE + (uint64_t)r->nconv * sizeof(struct fc_conv) +
 			       (uint64_t)r->npath * sizeof(struct fc_path) <=
-		       size;
+		       r->size &&
+	       fc_log_valid(r);
+}
+
+int fcs_reindex_records(struct fc_store *s)
+{
+	uint32_t n = FCS_MIN_SLOTS;
+
+	while (n / 4 * 3 < s->r->count && n < (1u << 31))
+		n *= 2;
+	/* a new process has a new hash key: every hash is recomputed */
+	return fcs_reindex(s, n, true);
 }
 
 int fcs_adopt(struct fc_store *s, const struct flowcache_mem *mem, void *region,
 	      size_t size)
 {
-	uint32_t n = FCS_MIN_SLOTS;
-
 	memset(s, 0, sizeof(*s));
 	if (!fcs_region_valid(region, size))
 		return -EINVAL;
 	s->mem = mem ? *mem : mmap_mem;
 	s->r = region;
+	s->journal = s->r->log_size > 0;
 	siphash_key_init(s->sipkey);
-	while (n / 4 * 3 < s->r->count && n < (1u << 31))
-		n *= 2;
-	/* a new process has a new hash key: every hash is recomputed */
-	if (fcs_reindex(s, n, true)) {
-		s->r = NULL;
-		return -ENOMEM;
-	}
 	return 0;
 }
 
 void fcs_free(struct fc_store *s)
 {
 	if (s->r)
-		s->mem.release(s->mem.ctx, s->r, s->r->size);
+		s->mem.release(s->mem.ctx, s->r, s->r->size + s->r->log_size);
 	fcs_slots_free(s->slots, s->nslots);
 	memset(s, 0, sizeof(*s));
 }
@@ -240,7 +265,7 @@ static int fcs_grow(struct fc_store *s, uint64_t need)
 
 	while (size < need)
 		size *= 2;
-	if (size > SIZE_MAX / 2)
+	if (r->fixed || size > SIZE_MAX / 2)
 		return -ENOMEM;
 	p = s->mem.resize(s->mem.ctx, r, old, size);
 	if (!p)

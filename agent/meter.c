@@ -11,6 +11,8 @@
  *                                refuses tp_btf programs
  *   link_<netns inode>_<ifindex>_<eg|in>   TCX links (kept alive by the pin;
  *                                made by hook_tc.c)
+ *   fe_state                     the agent's state that outlives it
+ *                                (mmapable array; laid out by persist.c)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -150,6 +152,10 @@ static void unpin_all(struct meter *m)
 			unlink(path);
 	if (!meter_pin_name(m, FE_PIN_LINK_DROP, path, sizeof(path)))
 		unlink(path);
+	/* the state belongs to the set: its staged entries came from the
+	 * maps that go
+	 */
+	meter__state_remove(m->pin);
 }
 
 /* The four inner maps: flows of max_flows entries, overflow smaller. */
@@ -547,12 +553,12 @@ struct meter *meter__open_opts(const char *pin_path, const struct meter_opts *o)
 	m->prog_drop_id = fd_id(m->prog_drop_fd);
 	/* what the programs were loaded with, by this call or another */
 	m->sampling = programs_sampling(m);
-	m->keys = calloc(DRAIN_BATCH, sizeof(*m->keys));
-	m->vals = calloc(DRAIN_BATCH, sizeof(*m->vals));
-	if (!m->keys || !m->vals) {
+	m->stage = malloc(METER_STAGE_SIZE(DRAIN_BATCH));
+	if (!m->stage) {
 		err = -ENOMEM;
 		goto fail;
 	}
+	meter_stage_init(m->stage, DRAIN_BATCH);
 	return m;
 fail:
 	meter__close(m);
@@ -569,8 +575,7 @@ void meter__close(struct meter *m)
 			close(*pin_fd(m, i));
 	if (m->lock_fd >= 0)
 		close(m->lock_fd);
-	free(m->keys);
-	free(m->vals);
+	free(m->stage);
 	free(m);
 }
 
@@ -609,6 +614,78 @@ int meter__lock(struct meter *m)
 	}
 	m->lock_fd = fd;
 	return 0;
+}
+
+/* The state map: an array of whole pages, so that its values are one
+ * contiguous region mmap() gives whole.
+ */
+static int state_create(struct meter *m, const char *path, size_t want,
+			size_t *size)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = BPF_F_MMAPABLE);
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+	size_t n = (want + pg - 1) / pg;
+	int fd, err;
+
+	if (n > UINT32_MAX / pg)
+		return -E2BIG;
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "fe_state", 4, (__u32)pg,
+			    (__u32)n, &o);
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("create the agent's state map (%zu MiB): %s\n",
+			n * pg >> 20, strerror(errno));
+		return err;
+	}
+	if (bpf_obj_pin(fd, path)) {
+		err = -errno;
+		pr_warn("pin %s: %s\n", path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	*size = n * pg;
+	return fd;
+}
+
+int meter__state_open(struct meter *m, size_t want, size_t *size)
+{
+	struct bpf_map_info info;
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = meter_pin_name(m, FE_PIN_STATE, path, sizeof(path));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	if (fd < 0 && errno == ENOENT)
+		return want ? state_create(m, path, want, size) : -ENOENT;
+	if (fd < 0) {
+		err = -errno;
+		pr_warn("open pinned %s: %s\n", path, strerror(errno));
+		return err;
+	}
+	if (!map_info(fd, &info) || info.type != BPF_MAP_TYPE_ARRAY ||
+	    !(info.map_flags & BPF_F_MMAPABLE) || info.value_size % 8) {
+		pr_warn("pinned %s is not a flowexp state map\n", path);
+		close(fd);
+		return -EPROTO;
+	}
+	*size = (size_t)info.value_size * info.max_entries;
+	return fd;
+}
+
+int meter__state_remove(const char *pin_path)
+{
+	char path[PATH_MAX];
+	int n = snprintf(path, sizeof(path), "%s/%s",
+			 pin_path ? pin_path : FE_DEFAULT_PIN_PATH,
+			 FE_PIN_STATE);
+
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return -ENAMETOOLONG;
+	if (unlink(path))
+		return errno == ENOENT ? 0 : -errno;
+	return 1;
 }
 
 int meter_live_gen(struct meter *m)

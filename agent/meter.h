@@ -119,6 +119,18 @@ int meter__detach_links(const char *pin_path);
  */
 void meter__sweep_defunct(struct meter *m);
 
+/* The agent's state that outlives it: the pinned BPF_F_MMAPABLE array
+ * FE_PIN_STATE of the set's directory (its layout is persist.c's). Opens
+ * it, or when there is none and want > 0 creates and pins one of at
+ * least want octets. Returns its fd with its size in *size (mmap() it
+ * whole), or -errno: -ENOENT (none, want 0), -EPROTO (not a state map).
+ */
+int meter__state_open(struct meter *m, size_t want, size_t *size);
+/* Unpins the state of the set at pin_path (its memory goes with the last
+ * fd or mapping). 1 (removed), 0 (there was none) or -errno.
+ */
+int meter__state_remove(const char *pin_path);
+
 struct meter_ids {
 	uint32_t prog_tc_egress, prog_tc_ingress, prog_xdp;
 	uint32_t outer, stats, flows_cur, ovf_cur;
@@ -127,16 +139,81 @@ void meter__ids(struct meter *m, struct meter_ids *ids);
 
 /* Called once per kernel entry with its value (one shared value per entry:
  * nothing to combine; the field rules are above struct fe_flow_val).
- * Returning nonzero stops.
+ * Returning nonzero stops (meter__read()).
  */
 typedef int (*meter_entry_fn)(void *ctx, const struct fe_flow_key *k,
 			      const struct fe_flow_val *v);
 
+/* Where a drain puts the entries it takes out of the kernel until its
+ * caller has applied them: this header, then keys[cap], then vals[cap].
+ * It may live in memory that outlives the process (agent/persist.c): a
+ * process that dies at any instant leaves it saying which entries the
+ * kernel handed over (meter_stage_recover()). No pointer inside.
+ *   EMPTY   nothing held
+ *   TAKING  a kernel call into the stage (batch seq) is under way; the
+ *           vals were zeroed before it, so the entries it wrote are the
+ *           ones with packets
+ *   FULL    n entries of batch seq held, being applied
+ */
+#define METER_STAGE_EMPTY 0
+#define METER_STAGE_TAKING 1
+#define METER_STAGE_FULL 2
+/* Entries per lookup-and-delete batch, the size of a stage to give a
+ * drain (2 x 192 KiB): any size from 256 up drains as fast
+ * (docs/scale.md).
+ */
+#define METER_STAGE_CAP 4096
+struct meter_stage {
+	uint32_t state;
+	uint32_t n;
+	uint32_t cap;
+	uint32_t pad;
+	uint64_t seq; /* batches taken so far: the held one's number */
+	int64_t note; /* the caller's, about what the stage holds */
+	uint64_t spare[4];
+};
+#define METER_STAGE_SIZE(cap)         \
+	(sizeof(struct meter_stage) + \
+	 (size_t)(cap) *              \
+		 (sizeof(struct fe_flow_key) + sizeof(struct fe_flow_val)))
+
+static inline struct fe_flow_key *meter_stage_keys(struct meter_stage *st)
+{
+	return (struct fe_flow_key *)(st + 1);
+}
+
+static inline struct fe_flow_val *meter_stage_vals(struct meter_stage *st)
+{
+	return (struct fe_flow_val *)(meter_stage_keys(st) + st->cap);
+}
+
+/* An empty stage of cap entries over METER_STAGE_SIZE(cap) octets. */
+void meter_stage_init(struct meter_stage *st, uint32_t cap);
+/* After a restart: what a dead process's stage holds. A call into the
+ * kernel it did not see return becomes FULL with the entries the kernel
+ * wrote. Returns whether the stage holds entries (FULL) to apply; then
+ * meter_stage_done() once they are.
+ */
+bool meter_stage_recover(struct meter_stage *st);
+/* The held entries are applied: the stage is empty (and zeroed). */
+void meter_stage_done(struct meter_stage *st);
+
+/* Called with the stage FULL: apply st's n entries (the caller knows from
+ * its own record how many of batch st->seq it applied before a restart).
+ */
+typedef void (*meter_batch_fn)(void *ctx, struct meter_stage *st);
+
 /* Flips the live generation and waits one RCU grace period for running
  * programs (flowexp.h: the swap), then drains the generation that was live
- * (lookup-and-delete), calling fn per entry: every packet is delivered
- * exactly once. Returns entries drained or -errno.
+ * (lookup-and-delete) into st, batch by batch, calling fn with each: every
+ * packet is delivered exactly once. An error in a batch still delivers the
+ * entries the kernel handed over, and the other map is drained; what the
+ * error left in the maps comes out of a later drain. Returns entries
+ * drained or the first -errno.
  */
+int meter__drain_staged(struct meter *m, struct meter_stage *st,
+			meter_batch_fn fn, void *ctx);
+/* meter__drain_staged() into the meter's own stage, fn per entry. */
 int meter__drain(struct meter *m, meter_entry_fn fn, void *ctx);
 /* Reads the live maps without taking anything out. */
 int meter__read(struct meter *m, meter_entry_fn fn, void *ctx);

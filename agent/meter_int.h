@@ -15,10 +15,7 @@
 #include <linux/types.h>
 #include "meter.h"
 
-/* Entries per lookup-and-delete batch: the size of the drain buffers
- * (2 x 192 KiB). Any size from 256 up drains as fast (docs/scale.md).
- */
-#define DRAIN_BATCH 4096
+#define DRAIN_BATCH METER_STAGE_CAP
 
 struct meter {
 	char pin[PATH_MAX];
@@ -30,10 +27,9 @@ struct meter {
 	int prog_drop_fd; /* fe_kfree_skb, -1 when the set has none */
 	uint32_t prog_drop_id;
 	unsigned int max_flows;
-	unsigned int sampling;	  /* of the programs: 1-in-N, 0 = unknown */
-	int ncpu;		  /* of fe_stats, the one per-CPU map */
-	struct fe_flow_key *keys; /* drain buffers */
-	struct fe_flow_val *vals;
+	unsigned int sampling;	   /* of the programs: 1-in-N, 0 = unknown */
+	int ncpu;		   /* of fe_stats, the one per-CPU map */
+	struct meter_stage *stage; /* meter__drain()'s, DRAIN_BATCH entries */
 	int lock_fd; /* the pin directory, flock()ed by meter__lock() */
 	/* false: opened with METER_F_ANY_LAYOUT and the maps are missing or
 	 * of another layout; only the program ids (attach state) are usable

@@ -83,6 +83,10 @@ static void take_snapshot(const struct agent *a, struct metrics_snapshot *s)
 	s->drain_errors = a->drain_errors;
 	s->early_drains = a->early_drains;
 	s->overflow_dup = a->overflow_dup;
+	s->drain_store_failed = a->drain_store_failed;
+	s->restart_replayed = a->restart_replayed;
+	s->restart_uncertain = a->restart_uncertain;
+	s->restart_staged = a->restart_staged;
 	s->drain_time = a->drain_time;
 	s->ncoll = a->nexp;
 	for (int i = 0; i < a->nexp; i++)

@@ -194,6 +194,14 @@ static void write_cache(FILE *f, const struct metrics_snapshot *s)
 		{ "flowexp_cache_dedup_packets_total", "counter",
 		  "Forwarded packets seen at two meters and counted once.",
 		  s->cache.dedup_packets },
+		{ "flowexp_cache_log_used_slots", "gauge",
+		  "64-octet slots of the pinned export log holding exports "
+		  "not yet known sent.",
+		  s->cache.log_used },
+		{ "flowexp_cache_log_dropped_total", "counter",
+		  "Exports dropped from the full export log before they were "
+		  "known sent (a crash then would lose them).",
+		  s->cache.log_dropped },
 	};
 	const char *name = "flowexp_cache_exported_flows_total";
 
@@ -215,6 +223,22 @@ static void write_agent(FILE *f, const struct metrics_snapshot *s)
 		  "Kernel map entries drained.", s->drained },
 		{ "flowexp_agent_drain_errors_total", "counter",
 		  "Drains that failed.", s->drain_errors },
+		{ "flowexp_agent_drain_store_failed_total", "counter",
+		  "Drained kernel entries the flow cache had no room for "
+		  "(lost).",
+		  s->drain_store_failed },
+		{ "flowexp_agent_restart_replayed_total", "counter",
+		  "Conversations exported before a restart, not known sent, "
+		  "sent again after it.",
+		  s->restart_replayed },
+		{ "flowexp_agent_restart_uncertain_sends_total", "counter",
+		  "Collectors the dead agent was sending to: the messages of "
+		  "that send may come twice.",
+		  s->restart_uncertain },
+		{ "flowexp_agent_restart_staged_entries_total", "counter",
+		  "Kernel entries a dead agent had drained and its successor "
+		  "applied.",
+		  s->restart_staged },
 		{ "flowexp_agent_early_drains_total", "counter",
 		  "Ticks brought forward because the flow map overflowed.",
 		  s->early_drains },

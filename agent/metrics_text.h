@@ -27,6 +27,8 @@ struct metrics_snapshot {
 	struct flowcache_stats cache;
 	uint64_t cache_capacity;
 	uint64_t ticks, drained, drain_errors, early_drains, overflow_dup;
+	uint64_t drain_store_failed, restart_replayed, restart_uncertain,
+		restart_staged;
 	struct fe_hist drain_time;
 	struct exporter_stats coll[FE_MAX_COLLECTORS];
 	int ncoll;

@@ -124,9 +124,28 @@ static const struct opt_def detach_opts[] = {
 	DEFINE_OPTION("all", OPT_FLAG, struct detach_args, all,
 		      .short_name = 'a',
 		      .help = "from every device, and drop the pins of links "
-			      "whose device or namespace is gone"),
+			      "whose device or namespace is gone, and the "
+			      "agent's pinned state when no agent runs"),
 	END_OPTIONS
 };
+
+/* detach --all: the agent's pinned state goes too (what it held is not
+ * exported), unless an agent runs on the set (it holds the lock).
+ */
+static void drop_state(const struct ctl_ctx *ctx, struct meter *m)
+{
+	if (meter__lock(m)) {
+		fprintf(stderr,
+			"flowctl detach: a flowagent runs on %s: its "
+			"pinned state stays\n",
+			ctx->pin_path);
+		return;
+	}
+	if (meter__state_remove(ctx->pin_path) > 0)
+		printf("dropped the agent's pinned state %s/%s (counts not "
+		       "yet exported in it are gone)\n",
+		       ctx->pin_path, FE_PIN_STATE);
+}
 
 static int detach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 {
@@ -144,8 +163,10 @@ static int detach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 	if (!m) {
 		if (errno == ENOENT) {
 			/* no set, but maybe links of an interrupted one */
-			if (a.all)
+			if (a.all) {
 				meter__detach_links(ctx->pin_path);
+				meter__state_remove(ctx->pin_path);
+			}
 			return 0;
 		}
 		fprintf(stderr, "flowctl detach: meter set %s: %s\n",
@@ -153,6 +174,8 @@ static int detach_run(const struct ctl_ctx *ctx, int argc, char **argv)
 		return 1;
 	}
 	r = a.all && meter__detach_all(m) ? 1 : 0;
+	if (a.all)
+		drop_state(ctx, m);
 	for (; i < argc; i++)
 		if (meter__detach(m, argv[i], 0))
 			r = 1;
@@ -165,6 +188,8 @@ CTL_COMMAND(detach, true, .args = "[DEV...]",
 	    .doc = "Removes this meter set's tc and XDP programs from the "
 		   "devices (of the -n namespace); other filters and XDP "
 		   "programs stay, and a clsact qdisc flowexp created is "
-		   "removed when no filter is left on it. Works on a set "
-		   "of an incompatible flowexp version too (as does "
+		   "removed when no filter is left on it. With --all and no "
+		   "flowagent running on the set, the agent's pinned state "
+		   "(fe_state, with counts not yet exported) goes too. Works "
+		   "on a set of an incompatible flowexp version too (as does "
 		   "status), so that it can be removed.");

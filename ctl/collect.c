@@ -191,13 +191,19 @@ static int collect_bind(const char *listen_addr, struct sockaddr_storage *ss,
 	return fd;
 }
 
-/* Waits up to the deadline (0: none) for a message. Returns 1 when one is
- * there, 0 on a timeout, a signal or a spurious wake-up, -1 on an error.
+/* Waits up to the deadline (0: none) for a message, with SIGINT and
+ * SIGTERM let through only inside ppoll() (unblock: the mask to wait
+ * with), so a signal that comes between the loop's check and the wait
+ * ends the wait instead of being missed until the next message. Returns 1
+ * when one is there, 0 on a timeout, a signal or a spurious wake-up, -1 on
+ * an error.
  */
-static int collect_wait(int fd, long long deadline, bool *timed_out)
+static int collect_wait(int fd, long long deadline, const sigset_t *unblock,
+			bool *timed_out)
 {
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	int wait_ms = -1, r;
+	struct timespec ts, *tsp = NULL;
+	int r;
 
 	if (deadline) {
 		long long left = deadline - collect_now_ms();
@@ -206,9 +212,11 @@ static int collect_wait(int fd, long long deadline, bool *timed_out)
 			*timed_out = true;
 			return 0;
 		}
-		wait_ms = left > INT_MAX ? INT_MAX : (int)left;
+		ts.tv_sec = left / 1000;
+		ts.tv_nsec = (left % 1000) * 1000000L;
+		tsp = &ts;
 	}
-	r = poll(&pfd, 1, wait_ms);
+	r = ppoll(&pfd, 1, tsp, unblock);
 	if (r < 0 && errno == EINTR)
 		return 0;
 	if (r < 0) {
@@ -257,22 +265,30 @@ static int collect_loop(int fd, struct ipfix_decoder *dec,
 			unsigned long timeout, bool *timed_out)
 {
 	struct sigaction sa = { .sa_handler = collect_on_signal };
+	sigset_t stop_sigs, unblock;
 	long long deadline = 0;
 	int r = 0;
 
-	/* no SA_RESTART: a signal must interrupt poll() */
+	/* no SA_RESTART: a signal must interrupt ppoll() */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigemptyset(&stop_sigs);
+	sigaddset(&stop_sigs, SIGINT);
+	sigaddset(&stop_sigs, SIGTERM);
+	sigprocmask(SIG_BLOCK, &stop_sigs, &unblock);
+	sigdelset(&unblock, SIGINT);
+	sigdelset(&unblock, SIGTERM);
 	if (timeout)
 		deadline = collect_now_ms() + timeout * 1000LL;
 	while (!collect_stop && !*timed_out) {
-		r = collect_wait(fd, deadline, timed_out);
+		r = collect_wait(fd, deadline, &unblock, timed_out);
 		if (r > 0)
 			r = collect_one(fd, dec, c, buf);
 		if (r)
 			break; /* an error, or --count reached */
 	}
+	sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
 	return r < 0 ? -1 : 0;
 }
 

@@ -269,5 +269,9 @@ struct fe_stats {
  * per meter set, whatever the netns)
  */
 #define FE_PIN_LINK_DROP "tp_kfree_skb"
+/* The agent's state that outlives it (user space only: agent/persist.c),
+ * a BPF_F_MMAPABLE array; not part of a set (removed with it).
+ */
+#define FE_PIN_STATE "fe_state"
 
 #endif /* FLOWEXP_H */

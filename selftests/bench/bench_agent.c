@@ -26,8 +26,13 @@
  * interval (1 s). Figures are printed, never asserted: the machine is
  * shared, compare the columns of one run. BENCH_THREADS (default: CPUs)
  * threads fill.
+ * Each part runs for the agent's state modes in BENCH_STATE (default
+ * "pinned,memory", side by side): the journaled cache, the stage and the
+ * export log in the pinned state map, or the cache in memory; "the cache
+ * alone" compares a plain and a journaled cache on the same entries.
  */
 #include <malloc.h>
+#include <sys/mman.h>
 #include <net/if.h>
 #include <sched.h>
 #include <sys/resource.h>
@@ -54,7 +59,8 @@ struct bench {
 /* One size's figures. */
 struct row {
 	uint64_t flows, entries, convs, records, overflow;
-	double drain_us, share_us, base_us, export_us, replay_us[2];
+	double drain_us, share_us, base_us, export_us;
+	double replay_us[2], jreplay_us[2]; /* plain, journaled cache */
 	double rss_b, base_rss_b;
 	double kern_b, kern64_b;
 };
@@ -74,42 +80,43 @@ static double now_us(clockid_t clk)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-/* The kernel's share of a drain, and the agent's: meter__drain() is
- * linked wrapped (-Wl,--wrap=meter__drain), so the time its callback (the
- * agent's, per entry) takes is told apart from the batch syscalls and the
- * per-CPU sums around it. The agent's share of agent__drain() is its wall
- * time less meter__drain()'s own.
+/* The kernel's share of a drain, and the agent's: meter__drain_staged()
+ * is linked wrapped (-Wl,--wrap=meter__drain_staged), so the time its
+ * callback (the agent's, per batch) takes is told apart from the batch
+ * syscalls and the per-CPU sums around it. The agent's share of
+ * agent__drain() is its wall time less meter__drain_staged()'s own.
  */
 static struct {
-	meter_entry_fn fn;
+	meter_batch_fn fn;
 	void *ctx;
 	double meter_us, cb_us; /* summed over calls */
 	uint64_t calls;
 	double clock_us; /* one clock_gettime(), calibrated */
 } W;
 
-int __real_meter__drain(struct meter *m, meter_entry_fn fn, void *ctx);
-int __wrap_meter__drain(struct meter *m, meter_entry_fn fn, void *ctx);
+int __real_meter__drain_staged(struct meter *m, struct meter_stage *st,
+			       meter_batch_fn fn, void *ctx);
+int __wrap_meter__drain_staged(struct meter *m, struct meter_stage *st,
+			       meter_batch_fn fn, void *ctx);
 
-static int wrap_cb(void *ctx, const struct fe_flow_key *k,
-		   const struct fe_flow_val *v)
+static void wrap_cb(void *ctx, struct meter_stage *st)
 {
 	double t0 = now_us(CLOCK_MONOTONIC);
-	int r = W.fn(W.ctx, k, v);
 
+	W.fn(W.ctx, st);
 	W.cb_us += now_us(CLOCK_MONOTONIC) - t0;
 	W.calls++;
-	return r;
 }
 
-int __wrap_meter__drain(struct meter *m, meter_entry_fn fn, void *ctx)
+int __wrap_meter__drain_staged(struct meter *m, struct meter_stage *st,
+			       meter_batch_fn fn, void *ctx)
 {
 	double t0 = now_us(CLOCK_MONOTONIC);
 	int r;
 
 	W.fn = fn;
 	W.ctx = ctx;
-	r = __real_meter__drain(m, wrap_cb, NULL);
+	r = __real_meter__drain_staged(m, st, wrap_cb, NULL);
 	W.meter_us += now_us(CLOCK_MONOTONIC) - t0;
 	return r;
 }
@@ -206,7 +213,8 @@ static void bench_sink(struct bench *b)
 	b->sink_port = ntohs(sa.sin_port);
 }
 
-static void bench_config(struct bench *b, unsigned long kmax)
+static void bench_config(struct bench *b, unsigned long kmax,
+			 unsigned long max_flows)
 {
 	char err[512];
 	FILE *f;
@@ -224,7 +232,8 @@ static void bench_config(struct bench *b, unsigned long kmax)
 		"active_timeout = 3600\nmax_flows = %u\n"
 		"kernel_max_flows = %lu\n\n[collector sink]\n"
 		"address = 127.0.0.1:%d\nbiflow = yes\n",
-		b->pin, getpid(), POLL_MS, 1u << 26, kmax, b->sink_port);
+		b->pin, getpid(), POLL_MS, (unsigned int)max_flows, kmax,
+		b->sink_port);
 	fclose(f);
 	if (fe_config_load(b->ini, &b->cfg, err, sizeof(err))) {
 		fprintf(stderr, "bench_agent: %s\n", err);
@@ -234,7 +243,11 @@ static void bench_config(struct bench *b, unsigned long kmax)
 
 static void bench_start(struct bench *b)
 {
-	int err = agent__start(&b->a, &b->cfg, b->ini);
+	int err;
+
+	/* a new pinned state each time: nothing to adopt */
+	meter__state_remove(b->pin);
+	err = agent__start(&b->a, &b->cfg, b->ini);
 
 	if (err)
 		die("start the agent", -err);
@@ -369,19 +382,55 @@ static void cache_add(struct flowcache *fc, const struct fe_obs *o,
 	}
 }
 
+/* A journaled cache's fixed region (as in the pinned state, but
+ * anonymous memory): room for n conversations with a path each, a log.
+ */
+struct jmem {
+	void *p;
+	size_t size;
+};
+
+static void *jmem_resize(void *ctx, void *old, size_t old_size,
+			 size_t new_size)
+{
+	struct jmem *m = ctx;
+
+	if (old)
+		return NULL;
+	m->p = mmap(NULL, new_size, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+	m->size = new_size;
+	return m->p == MAP_FAILED ? NULL : m->p;
+}
+
+static void jmem_release(void *ctx, void *region, size_t size)
+{
+	munmap(region, size);
+}
+
 /* The cache alone: the entries of a bare read fed to a new flow cache
  * twice, as new conversations and as known ones; us per entry in new[0]
- * and new[1]. Only for the value layout this agent sums.
+ * and new[1]; journal: a journaled cache in a fixed region, with tags.
+ * Only for the value layout this agent sums.
  */
 static void cache_replay(struct bench *b, const char *keys, const char *vals,
-			 uint64_t n, int ncpu, double us[2])
+			 uint64_t n, int ncpu, double us[2], bool journal)
 {
 	struct flowcache_cfg cfg = { 3600000, 3600000, 2000, 1u << 26 };
-	struct flowcache *fc = flowcache__new(&cfg);
+	struct jmem jm;
+	struct flowcache_mem fm = { .resize = jmem_resize,
+				    .release = jmem_release,
+				    .ctx = &jm,
+				    .fixed_size = 4096 + (n + 1024) * 232 +
+						  (4u << 20),
+				    .log_size = 4u << 20 };
+	struct flowcache *fc =
+		journal ? flowcache__new_in(&cfg, &fm) : flowcache__new(&cfg);
 	struct fe_obs *o = calloc(n ? n : 1, sizeof(*o));
+	uint64_t *tags = calloc(n ? n : 1, sizeof(*tags));
 
 	us[0] = us[1] = 0;
-	if (!fc || !o)
+	if (!fc || !o || !tags)
 		die("replay cache", ENOMEM);
 	flowcache__set_ingress_metered(fc, b->if0, true);
 	for (uint64_t i = 0; i < n; i++) {
@@ -399,18 +448,27 @@ static void cache_replay(struct bench *b, const char *keys, const char *vals,
 	for (int pass = 0; pass < 2; pass++) {
 		double t0 = now_us(CLOCK_MONOTONIC);
 
-		cache_add(fc, o, n, 2000 + pass);
+		for (uint64_t i = 0; i < n; i++)
+			tags[i] = (uint64_t)(pass + 1) << 32 | (i + 1);
+		if (journal)
+			for (uint64_t i = 0; i < n; i += 64)
+				flowcache__add_tagged(fc, o + i, tags + i,
+						      n - i < 64 ? n - i : 64,
+						      2000 + pass, NULL, NULL);
+		else
+			cache_add(fc, o, n, 2000 + pass);
 		us[pass] = n ? (now_us(CLOCK_MONOTONIC) - t0) / n : 0;
 	}
 	flowcache__free(fc);
 	free(o);
+	free(tags);
 }
 
 /* The baseline: every entry of the live flow map into one buffer; then the
  * cache alone on those entries.
  */
 static double bare_read(struct bench *b, struct kmaps *k, uint64_t entries,
-			double *rss_b, double replay[2])
+			double *rss_b, struct row *r)
 {
 	int ncpu = map_percpu(&k->info[0]) ? libbpf_num_possible_cpus() : 1;
 	size_t ks = k->info[0].key_size, vs = k->info[0].value_size * ncpu;
@@ -439,10 +497,18 @@ static double bare_read(struct bench *b, struct kmaps *k, uint64_t entries,
 	}
 	t = now_us(CLOCK_MONOTONIC) - t0;
 	*rss_b = got ? (double)(rss_bytes() - r0) / got : 0;
-	replay[0] = replay[1] = -1;
+	r->replay_us[0] = r->replay_us[1] = -1;
+	r->jreplay_us[0] = r->jreplay_us[1] = -1;
 	if (ks == sizeof(struct fe_flow_key) &&
-	    k->info[0].value_size == sizeof(struct fe_flow_val))
-		cache_replay(b, keys, vals, got, ncpu, replay);
+	    k->info[0].value_size == sizeof(struct fe_flow_val)) {
+		/* side by side, twice each, the second figure kept */
+		for (int i = 0; i < 2; i++) {
+			cache_replay(b, keys, vals, got, ncpu, r->replay_us,
+				     false);
+			cache_replay(b, keys, vals, got, ncpu, r->jreplay_us,
+				     true);
+		}
+	}
 	free(keys);
 	free(vals);
 	return got ? t / got : 0;
@@ -487,7 +553,7 @@ static void bench_size(struct bench *b, uint64_t n, struct row *r)
 	r->entries = bench_fill(b, &p, n, &c);
 	m1 = kmaps_memlock(&k);
 	kern_per_entry(&k, m0, m1, r->entries, &r->kern_b, &r->kern64_b);
-	r->base_us = bare_read(b, &k, r->entries, &r->base_rss_b, r->replay_us);
+	r->base_us = bare_read(b, &k, r->entries, &r->base_rss_b, r);
 	kmaps_close(&k);
 	malloc_trim(0);
 	meter__stats(b->a.m, st0);
@@ -539,11 +605,15 @@ static void print_rows(const struct bench *b, const struct row *r, int n)
 		       r[i].share_us, r[i].base_us, r[i].export_us, r[i].rss_b,
 		       r[i].base_rss_b, r[i].kern_b, r[i].kern64_b);
 	printf("\nthe cache alone (the entries of the bare read fed to a new "
-	       "cache, no kernel): us per entry\n");
-	printf("%8s %12s %12s\n", "flows", "new convs", "known convs");
+	       "cache, no kernel): us per entry; journaled: a fixed region "
+	       "with its journal and log, as in the pinned state\n");
+	printf("%8s %12s %12s %12s %12s\n", "flows", "new convs",
+	       "known convs", "journaled new", "known");
 	for (int i = 0; i < n; i++)
-		printf("%8llu %12.3f %12.3f\n", (unsigned long long)r[i].flows,
-		       r[i].replay_us[0], r[i].replay_us[1]);
+		printf("%8llu %12.3f %12.3f %12.3f %12.3f\n",
+		       (unsigned long long)r[i].flows, r[i].replay_us[0],
+		       r[i].replay_us[1], r[i].jreplay_us[0],
+		       r[i].jreplay_us[1]);
 	(void)b;
 }
 
@@ -619,6 +689,30 @@ static void bench_cleanup(struct bench *b)
 		fprintf(stderr, "bench_agent: could not remove %s\n", b->pin);
 }
 
+/* BENCH_STATE (default "pinned,memory"): the agent's state modes to run,
+ * side by side; m 0 pinned (journaled cache, stage and export log in the
+ * state map), 1 memory. Prints the mode's heading.
+ */
+static bool bench_mode(struct bench *b, int m)
+{
+	const char *v = getenv("BENCH_STATE");
+	const char *name = m ? "memory" : "pinned";
+
+	if (v && *v && !strstr(v, name))
+		return false;
+	b->cfg.state_memory = m == 1;
+	if (m == 0)
+		printf("\n== state = pinned: %zu MiB of state map for max_flows "
+		       "%u (%.0f B per conversation)\n",
+		       persist__size_for(b->cfg.max_flows) >> 20,
+		       b->cfg.max_flows,
+		       (double)persist__size_for(b->cfg.max_flows) /
+			       b->cfg.max_flows);
+	else
+		printf("\n== state = memory\n");
+	return true;
+}
+
 int main(void)
 {
 	static struct bench b;
@@ -636,19 +730,28 @@ int main(void)
 	bench_sink(&b);
 	calibrate_clock();
 	steady = env_ul("BENCH_STEADY", max);
-	/* room for every entry of the largest fill: nothing overflows */
-	bench_config(&b, (steady > max ? steady : max) * 4 / 3 * 3 / 2 + 1024);
+	if (steady > max)
+		max = steady;
+	/* room for every entry of the largest fill: nothing overflows; a
+	 * cache (and pinned state) with room for every conversation
+	 */
+	bench_config(&b, max * 4 / 3 * 3 / 2 + 1024, max * 5 / 4 + 1024);
 	printf("flowexp agent bench: %d CPUs, %d fill threads, UDP sink on "
 	       "127.0.0.1:%d\n",
 	       libbpf_num_possible_cpus(), b.threads, b.sink_port);
 	printf("flows: 1/3 IPv4 TCP, 1/3 IPv6 TCP (egress meter), 1/3 IPv4 "
 	       "TCP at both meters (2 entries); 1 packet each\n\n");
-	for (int i = 0; i < n; i++) {
-		bench_size(&b, sizes[i], &rows[i]);
-		fprintf(stderr, "bench_agent: %llu flows done\n",
-			(unsigned long long)sizes[i]);
+	for (int m = 0; m < 2; m++) {
+		if (!bench_mode(&b, m))
+			continue;
+		for (int i = 0; i < n; i++) {
+			bench_size(&b, sizes[i], &rows[i]);
+			fprintf(stderr, "bench_agent: %s, %llu flows done\n",
+				m ? "memory" : "pinned",
+				(unsigned long long)sizes[i]);
+		}
+		print_rows(&b, rows, n);
 	}
-	print_rows(&b, rows, n);
 	printf("\ndrain+cache: agent__drain() per kernel entry (swap, batch "
 	       "drain, cache); agent share: the part outside meter__drain()'s "
 	       "own work\n(its callback, and what the agent does after it); "
@@ -661,8 +764,9 @@ int main(void)
 	       "the agent's fill (fewer conversations)\n");
 	printf("kernel: memlock growth of the live maps per entry (preallocated"
 	       ": memlock per slot)\n");
-	if (ticks > 0)
-		bench_steady(&b, steady, ticks);
+	for (int m = 0; m < 2 && ticks > 0; m++)
+		if (bench_mode(&b, m))
+			bench_steady(&b, steady, ticks);
 	bench_cleanup(&b);
 	return 0;
 }

@@ -13,6 +13,8 @@
  * - drain: wall time of meter__drain() for N flows, µs per flow less the
  *   empty tick, kernel-thread CPU meanwhile (deferred frees);
  * - empty tick: wall ms of meter__drain() with nothing to drain;
+ * - pinned: the same fill again, drained into a stage in the set's
+ *   mmap()ed state map (as the agent's pinned state drains), µs per flow;
  * - memory: the memory cgroup's kernel charge per max entry at creation and
  *   per flow added by the fill, the growth of /proc/meminfo's Slab + Percpu
  *   + VmallocUsed at creation per max entry (system-wide: other load shows
@@ -21,6 +23,7 @@
  * No timed assertions: compare figures from one run.
  */
 #include <dirent.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include "../bpf/meter_testlib.h"
 #include "bench_maps_sys.h"
@@ -107,6 +110,7 @@ static void bd_settle(void)
 
 struct bd_round {
 	double fill_s, drain_ms, empty_ms, us_flow, bg_ms;
+	double state_us_flow; /* the drain into a stage in the state map */
 	double create_b, fill_b, memlock_b, meminfo_b;
 	unsigned long long overflow, lost;
 	bool exact;
@@ -142,6 +146,47 @@ static int bd_fill(int prog_fd, unsigned long n)
 	return 0;
 }
 
+static void bd_batch(void *ctx, struct meter_stage *st)
+{
+	const struct fe_flow_key *k = meter_stage_keys(st);
+	const struct fe_flow_val *v = meter_stage_vals(st);
+
+	for (uint32_t i = 0; i < st->n; i++)
+		if (v[i].packets)
+			bd_count(ctx, &k[i], &v[i]);
+}
+
+/* The same fill drained into a stage in the set's state map (mmap()ed, as
+ * the agent's pinned state has it): µs per flow, or -1.
+ */
+static double bd_state_drain(struct meter *m, int prog, unsigned long n,
+			     double empty_ms, bool *exact)
+{
+	struct bd_count c = { 0 };
+	size_t size = 0;
+	int fd = meter__state_open(m, METER_STAGE_SIZE(METER_STAGE_CAP), &size);
+	struct meter_stage *st;
+	double t0, ms;
+
+	if (fd < 0)
+		return -1;
+	st = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (st == MAP_FAILED)
+		return -1;
+	meter_stage_init(st, METER_STAGE_CAP);
+	bs_pin(0, libbpf_num_possible_cpus());
+	if (bd_fill(prog, n))
+		return -1;
+	bs_pin(1, libbpf_num_possible_cpus());
+	t0 = bs_now_ns();
+	meter__drain_staged(m, st, bd_batch, &c);
+	ms = (bs_now_ns() - t0) / 1e6;
+	*exact &= c.packets == n;
+	munmap(st, size);
+	return (ms - empty_ms) * 1e3 / n;
+}
+
 static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
 		  struct bd_round *r)
 {
@@ -152,7 +197,7 @@ static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
 	long long k0, k1, k2;
 	struct meter *m;
 	double t0, bg0;
-	int prog, err;
+	int prog = -1, err;
 
 	bd_rmdir(pin);
 	bs_pin(0, ncpu);
@@ -179,8 +224,8 @@ static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
 	t0 = bs_now_ns();
 	err = bd_fill(prog, n);
 	r->fill_s = (bs_now_ns() - t0) / 1e9;
-	close(prog);
 	if (err) {
+		close(prog);
 		fprintf(stderr, "bench_drain: fill: %s\n", strerror(-err));
 		goto out;
 	}
@@ -208,9 +253,12 @@ static int bd_one(const char *pin, unsigned long n, unsigned int max, int ncpu,
 	r->us_flow = (r->drain_ms - r->empty_ms) * 1e3 / n;
 	r->exact = c.packets == n && e.entries == 0 &&
 		   c.entries == n - r->overflow + c.ovf_entries;
+	r->state_us_flow = bd_state_drain(m, prog, n, r->empty_ms, &r->exact);
 	r->create_b = k0 >= 0 && k1 >= 0 ? (double)(k1 - k0) / max : -1;
 	r->fill_b = k1 >= 0 && k2 >= 0 ? (double)(k2 - k1) / n : -1;
 out:
+	if (prog >= 0)
+		close(prog);
 	meter__close(m);
 	bd_rmdir(pin);
 	return err;
@@ -249,9 +297,10 @@ int main(void)
 	printf("flowexp drain bench: product meter set, tc egress fill on CPU "
 	       "0, meter__drain on CPU 1, %d CPUs, median of %lu rounds\n\n",
 	       ncpu, rounds);
-	printf("%9s %9s %7s %5s %9s %9s %8s %8s %8s %8s %8s %8s %6s\n", "flows",
-	       "map", "fill s", "ovf", "drain ms", "µs/flow", "empty ms",
-	       "bg ms", "B/entry", "B/flow", "meminfo", "memlock", "exact");
+	printf("%9s %9s %7s %5s %9s %9s %9s %8s %8s %8s %8s %8s %8s %6s\n",
+	       "flows", "map", "fill s", "ovf", "drain ms", "µs/flow",
+	       "pinned µs", "empty ms", "bg ms", "B/entry", "B/flow",
+	       "meminfo", "memlock", "exact");
 	for (tok = strtok_r(buf, ",", &save); tok;
 	     tok = strtok_r(NULL, ",", &save)) {
 		unsigned long n = strtoul(tok, NULL, 0);
@@ -268,11 +317,12 @@ int main(void)
 			exact &= rs[r].exact;
 			ovf = rs[r].overflow > ovf ? rs[r].overflow : ovf;
 		}
-		printf("%9lu %9u %7.2f %5llu %9.1f %9.3f %8.1f %8.0f %8.0f "
-		       "%8.0f %8.0f %8.0f %6s\n",
+		printf("%9lu %9u %7.2f %5llu %9.1f %9.3f %9.3f %8.1f %8.0f "
+		       "%8.0f %8.0f %8.0f %8.0f %6s\n",
 		       n, max, BD_MED(rs, (int)rounds, fill_s), ovf,
 		       BD_MED(rs, (int)rounds, drain_ms),
 		       BD_MED(rs, (int)rounds, us_flow),
+		       BD_MED(rs, (int)rounds, state_us_flow),
 		       BD_MED(rs, (int)rounds, empty_ms),
 		       BD_MED(rs, (int)rounds, bg_ms),
 		       BD_MED(rs, (int)rounds, create_b),
@@ -283,7 +333,9 @@ int main(void)
 	}
 	printf("\novf: most burst packets sent to an overflow entry in a "
 	       "round while the map had room; µs/flow: (drain - empty tick) "
-	       "/ flows; empty ms: a tick with nothing to drain (the swap's "
+	       "/ flows; pinned µs: the same into a stage in the set's "
+	       "mmap()ed state map (a second fill), as the agent's pinned "
+	       "state drains; empty ms: a tick with nothing to drain (the swap's "
 	       "grace periods); bg: kernel threads' CPU during the drain and "
 	       "200 ms after; B/entry: memory-cgroup kernel charge at "
 	       "creation per map entry; B/flow: charge the fill added per "
