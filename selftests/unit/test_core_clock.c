@@ -42,6 +42,9 @@ static int fail_err;
 
 struct meter *__wrap_meter__open(const char *pin, unsigned int max,
 				 unsigned int flags);
+struct meter *__wrap_meter__open_opts(const char *pin,
+				      const struct meter_opts *o);
+unsigned int __wrap_meter__sampling(const struct meter *m);
 int __wrap_meter__lock(struct meter *m);
 unsigned int __wrap_meter__max_flows(const struct meter *m);
 void __wrap_meter__close(struct meter *m);
@@ -56,6 +59,18 @@ struct meter *__wrap_meter__open(const char *pin, unsigned int max,
 				 unsigned int flags)
 {
 	return fake_meter;
+}
+
+/* what core.c calls: a real one would load meters at the default pin */
+struct meter *__wrap_meter__open_opts(const char *pin,
+				      const struct meter_opts *o)
+{
+	return fake_meter;
+}
+
+unsigned int __wrap_meter__sampling(const struct meter *m)
+{
+	return 1;
 }
 
 int __wrap_meter__lock(struct meter *m)
@@ -133,6 +148,10 @@ static void start(void)
 	cfg.idle_timeout = 15;
 	cfg.active_timeout = 60;
 	cfg.poll_interval_ms = 1000;
+	/* nowhere: a meter call the fakes miss fails here instead of loading
+	 * meters at the system's pin path
+	 */
+	snprintf(cfg.pin_path, sizeof(cfg.pin_path), "/nonexistent/fe-core");
 	fe_clock_set_src(&fake);
 	nents = 0;
 	fail_err = 0;
