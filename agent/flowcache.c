@@ -72,6 +72,8 @@ struct flowcache *flowcache__new(const struct flowcache_cfg *cfg)
 	return flowcache__new_in(cfg, NULL);
 }
 
+static void fc_nat_leftovers(struct flowcache *fc);
+
 struct flowcache *flowcache__adopt(const struct flowcache_cfg *cfg,
 				   const struct flowcache_mem *mem,
 				   void *region, size_t size)
@@ -91,6 +93,8 @@ struct flowcache *flowcache__adopt(const struct flowcache_cfg *cfg,
 		err = fcs_reindex_records(&fc->s);
 	if (!err && fcn_rebuild(&fc->nat, &fc->s))
 		err = -ENOMEM;
+	if (!err)
+		fc_nat_leftovers(fc);
 	if (err) {
 		fc->s.r = NULL; /* the caller's */
 		fcs_free(&fc->s);
@@ -696,6 +700,28 @@ size_t flowcache__add_tagged(struct flowcache *fc, const struct fe_obs *o,
 /* Files conversation i under the translated key ak (room for the record
  * reserved); a translation it had before gives way.
  */
+/* A NAT join commits the original conversation, then removes the one the
+ * translated packets made: a death between the two leaves that one live
+ * beside the alias that now leads to the original. It is a duplicate of
+ * counts the original holds: removed, counted as redone.
+ */
+static void fc_nat_leftovers(struct flowcache *fc)
+{
+	for (uint32_t i = 0; i < fc->s.r->nconv; i++) {
+		struct fc_conv *c = fcs_conv(&fc->s, i), *p;
+		const struct fc_nat *n;
+
+		if (!(c->flags & FC_LIVE) || !c->nat)
+			continue;
+		n = fcs_nat(&fc->s, c);
+		p = fcs_lookup(&fc->s, &n->akey, n->hash);
+		if (p && p != c) {
+			fc_remove(fc, fcs_index(&fc->s, p));
+			fc->s.redone++;
+		}
+	}
+}
+
 static int fc_nat_file(struct flowcache *fc, uint32_t i,
 		       const struct fc_key *ak, uint32_t ah, uint8_t flip)
 {
@@ -729,6 +755,7 @@ int flowcache__nat(struct flowcache *fc, const struct fe_flow_key *orig,
 	struct fc_conv *c, *p;
 	struct fc_tuple ot;
 	uint32_t h, ah, i, need;
+	uint64_t tag;
 	uint8_t flip;
 
 	if (fcn_keys(orig, post, &ok, &ot, &ak, &flip)) {
@@ -740,24 +767,40 @@ int flowcache__nat(struct flowcache *fc, const struct fe_flow_key *orig,
 	c = fcs_lookup(&fc->s, &ok, h);
 	if (c && c->nat && !memcmp(&fcs_nat(&fc->s, c)->akey, &ak, sizeof(ak)))
 		return 0; /* known: every drain notes it again */
+	i = c ? fcs_index(&fc->s, c) : FC_NIL; /* the region may move */
 	if (!c)
 		fc_shrink(fc, fc->cfg.max_flows - 1, emit, ctx);
 	/* what the translated packets made meanwhile joins it */
 	p = fcs_lookup(&fc->s, &ak, ah);
 	need = 1 + (p ? p->npaths[0] + p->npaths[1] : 0);
-	if (fcs_reserve(&fc->s, !c, need))
+	if (fc_room(fc, i, !c, need, emit, ctx))
 		goto nomem;
-	i = c ? fcs_index(&fc->s, c) : fc_create(fc, &ok, h, &ot, now);
-	if (fc_nat_file(fc, i, &ak, ah, flip))
+	/* one journaled operation on the original conversation: its
+	 * translation and what it takes from p; p goes after the commit
+	 * (a death between leaves p a duplicate: fc_nat_leftovers())
+	 */
+	tag = fc->s.r->journal.last_tag;
+	if (i != FC_NIL) {
+		fcj_begin(&fc->s, FCJ_ADD, i, tag, 0, 0);
+	} else {
+		fcj_begin(&fc->s, FCJ_ADD, FC_NIL, tag, 0, 0);
+		i = fc_create(fc, &ok, h, &ot, now);
+	}
+	if (fc_nat_file(fc, i, &ak, ah, flip)) {
+		fcj_end(&fc->s);
 		goto nomem;
+	}
 	p = fcs_lookup(&fc->s, &ak, ah);
 	if (p) {
 		c = fcs_conv(&fc->s, i);
 		fcn_merge(&fc->s, c, p, flip, &fc->st.path_merged);
+		fc_conv_check_end(fc, c, now);
+	}
+	fcj_end(&fc->s);
+	if (p) {
 		fc_remove(fc, fcs_index(&fc->s, p));
 		fc->st.nat_merged++;
 		fcd_pend(&fc->pend, i);
-		fc_conv_check_end(fc, c, now);
 	}
 	return 0;
 nomem:

@@ -381,8 +381,15 @@ void fcd_settle(const struct fcd_ctx *x, struct fcd_pending *p)
 		if (p->v[i] >= x->s->r->nconv)
 			continue;
 		c = fcs_conv(x->s, p->v[i]);
-		if (c->flags & FC_LIVE)
-			fcd_settle_conv(x, c);
+		if (!(c->flags & FC_LIVE))
+			continue;
+		/* one conversation's paths change: journaled, so that a
+		 * death midway leaves it settled or not at all
+		 */
+		fcj_begin(x->s, FCJ_ADD, p->v[i], x->s->r->journal.last_tag, 0,
+			  0);
+		fcd_settle_conv(x, c);
+		fcj_end(x->s);
 	}
 	p->n = 0;
 }

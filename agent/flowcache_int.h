@@ -492,7 +492,7 @@ void fcd_orphans_free(struct fcd_orphans *o);
 
 struct fcd_ctx {
 	const struct fcd_links *l;
-	const struct fc_store *s;
+	struct fc_store *s; /* settling journals what it changes */
 	struct fcd_orphans *o;
 	struct flowcache_stats *st;
 };

@@ -3,7 +3,7 @@
  * - a workload SIGKILLed at random instants, again and again, each
  *   restart adopting the region and resuming after the last observation
  *   applied: every packet is in the log or the cache exactly once, after
- *   every death and at the end;
+ *   every death and at the end; the same with NAT joins in the workload;
  * - the export log: readers keep their positions across an adoption, a
  *   new reader starts at the head, replay gives what a reader has not
  *   confirmed, the tail follows the slowest reader, a full ring drops the
@@ -122,12 +122,58 @@ static uint64_t q_packets(uint64_t q)
 	return 1 + q % 5;
 }
 
+/* With nat_on, a quarter of the flows are masqueraded as 203.0.113.1,
+ * port 20000 + f: their replies are metered with the translated tuple,
+ * and the workload notes their translations (FE_KIND_NAT) between batches,
+ * so NAT joins merge what the replies made into the original flows.
+ */
+static bool nat_on;
+
+static bool q_nat_flow(uint32_t f)
+{
+	return nat_on && f % 4 == 0;
+}
+
+/* The flow of observation q; with NAT, three in a row are one flow's (a
+ * reply, then two of the original direction), so that what a translated
+ * reply makes is often there when the translation comes.
+ */
+static uint32_t q_flow(uint64_t q)
+{
+	return (uint32_t)(((nat_on ? q / 3 : q) * 2654435761u) % K);
+}
+
 static struct fe_obs q_obs(uint64_t q)
 {
-	uint32_t f = (uint32_t)((q * 2654435761u) % K);
+	uint32_t f = q_flow(q);
+	struct fe_obs o = flow_obs(f, q % 3 == 0, 2 + (uint32_t)(q % 4),
+				   q_packets(q), 1700000000000ULL + q);
 
-	return flow_obs(f, q % 3 == 0, 2 + (uint32_t)(q % 4), q_packets(q),
-			1700000000000ULL + q);
+	if (q_nat_flow(f) && q % 3 == 0) {
+		memset(o.key.dst, 0, 16);
+		o.key.dst[0] = 203;
+		o.key.dst[2] = 113;
+		o.key.dst[3] = 1;
+		o.key.dport = (uint16_t)(20000 + f);
+	}
+	return o;
+}
+
+/* The translation of flow f (its orig tuple and the masqueraded one). */
+static void q_nat(struct flowcache *fc, uint32_t f, uint64_t now)
+{
+	struct fe_obs o = flow_obs(f, false, 2, 1, 0);
+	struct fe_nat_val v;
+
+	memset(&v, 0, sizeof(v));
+	o.key.kind = FE_KIND_NAT;
+	v.src[0] = 203;
+	v.src[2] = 113;
+	v.src[3] = 1;
+	memcpy(v.dst, o.key.dst, 16);
+	v.sport = (uint16_t)(20000 + f);
+	v.dport = o.key.dport;
+	flowcache__nat(fc, &o.key, &v, now, NULL, NULL);
 }
 
 static bool every7(void *ctx, const struct fe_conv *c)
@@ -152,6 +198,12 @@ static void workload(struct flowcache *fc, uint64_t q)
 			tags[n++] = q++;
 		}
 		flowcache__add_tagged(fc, o, tags, n, now, NULL, NULL);
+		for (size_t i = 0; nat_on && i < n; i++) {
+			uint32_t f = q_flow(tags[i]);
+
+			if (q_nat_flow(f) && tags[i] % 3 == 1)
+				q_nat(fc, f, now);
+		}
 		if (q % 64 == 0)
 			flowcache__expire(fc, q_now(q), NULL, NULL);
 		if (q % 10000 == 0)
@@ -204,7 +256,7 @@ static void check_totals(struct flowcache *fc)
  * counted twice, whatever the death cut (an observation, an export, an
  * eviction of a full region, a renormalisation of the stamps).
  */
-static void test_sigkill_anywhere(void **state)
+static void sigkill_anywhere(void)
 {
 	struct shm m;
 	struct flowcache_mem fm;
@@ -260,6 +312,42 @@ static void test_sigkill_anywhere(void **state)
 	assert_true(deaths > 50);
 	assert_true(recovered > 0);
 	region_close(&m);
+}
+
+static void test_sigkill_anywhere(void **state)
+{
+	nat_on = false;
+	sigkill_anywhere();
+}
+
+/* The same with NAT joins in the workload: a join commits the original
+ * conversation and then removes the one the translated replies made; a
+ * death between the two leaves a duplicate that the adoption removes.
+ */
+static void test_sigkill_nat(void **state)
+{
+	struct flowcache_stats st;
+	struct flowcache *fc;
+
+	nat_on = true;
+	/* the workload joins: replies made conversations before their
+	 * translation came, and the joins merged them
+	 */
+	fc = flowcache__new(&CFG);
+	assert_non_null(fc);
+	workload(fc, 1);
+	flowcache__stats(fc, &st);
+	assert_true(st.nat_learnt > 100);
+	print_message("# learnt %llu merged %llu\n",
+		      (unsigned long long)st.nat_learnt,
+		      (unsigned long long)st.nat_merged);
+	assert_true(st.nat_merged > 100);
+	print_message("# without deaths: %llu translations, %llu joins\n",
+		      (unsigned long long)st.nat_learnt,
+		      (unsigned long long)st.nat_merged);
+	flowcache__free(fc);
+	sigkill_anywhere();
+	nat_on = false;
 }
 
 static void collect(void *ctx, const struct fe_conv *c, uint8_t reason,
@@ -396,6 +484,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigkill_anywhere),
+		cmocka_unit_test(test_sigkill_nat),
 		cmocka_unit_test(test_log_readers),
 		cmocka_unit_test(test_full_region),
 		cmocka_unit_test(test_refused),
