@@ -63,6 +63,11 @@ static int map_rows_add(void *ctx, const struct fe_flow_key *k,
 	struct map_rows *c = ctx;
 	struct dump_row *r;
 
+	/* a NAT translation or a drop record is no flow: the agent folds
+	 * them into its conversations
+	 */
+	if (k->kind != FE_KIND_PKT)
+		return 0;
 	if (c->f && !fe_filter_empty(c->f) && !fe_filter_match_key(c->f, k))
 		return 0;
 	r = map_rows_new(c);
@@ -206,7 +211,9 @@ CTL_COMMAND(dump, true, .args = "[FILTER]",
 		   "after its next poll, streamed; a reply cut off (the "
 		   "agent stopped, or dropped this client for taking none "
 		   "of it for 5 s) is an error (exit 1). Without an agent, "
-		   "rows come from the kernel maps (since the last drain). "
+		   "rows come from the kernel maps (since the last drain; "
+		   "packets a qdisc dropped after the egress meter count "
+		   "there as sent, the agent takes them back). "
 		   "Rows are sorted by bytes.",
 	    .notes = FILTER_WORDS);
 
