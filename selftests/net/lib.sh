@@ -257,12 +257,22 @@ fe_offloads() {
 	esac
 }
 
-# fe_port: a free UDP port on 127.0.0.1.
+# fe_port: a port of 127.0.0.1 free for both UDP and TCP.
 fe_port() {
 	python3 -c 'import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])'
+# free for TCP and UDP alike: collectors, metrics and TCP sessions share
+# the loopback with the other tests a machine runs
+for _ in range(100):
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    t.bind(("127.0.0.1", 0))
+    port = t.getsockname()[1]
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(port)
+    break'
 }
 
 # fe_wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds.
