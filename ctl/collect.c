@@ -259,6 +259,26 @@ static int collect_one(int fd, struct ipfix_decoder *dec, struct collect_ctx *c,
 	return r == 1 ? 1 : 0;
 }
 
+/* The messages queued on the socket now, without waiting for more (at
+ * most 65536). Returns 0, 1 when --count is reached, -1 on an error.
+ */
+static int collect_drain(int fd, struct ipfix_decoder *dec,
+			 struct collect_ctx *c, uint8_t *buf)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	int r = 0;
+
+	/* bounded: an exporter that goes on sending does not hold the stop
+	 * (the 32 MiB buffer holds fewer messages than this)
+	 */
+	for (int n = 0; !r && n < 65536; n++) {
+		if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+			break;
+		r = collect_one(fd, dec, c, buf);
+	}
+	return r;
+}
+
 /* Until a signal, the deadline or --count. Returns 0 or -1 (an error). */
 static int collect_loop(int fd, struct ipfix_decoder *dec,
 			struct collect_ctx *c, uint8_t *buf,
@@ -288,6 +308,11 @@ static int collect_loop(int fd, struct ipfix_decoder *dec,
 		if (r)
 			break; /* an error, or --count reached */
 	}
+	/* a stop signal: what the socket already holds was sent before it,
+	 * and is read too (an exporter's last messages are often there)
+	 */
+	if (collect_stop && !r)
+		r = collect_drain(fd, dec, c, buf);
 	sigprocmask(SIG_UNBLOCK, &stop_sigs, NULL);
 	return r < 0 ? -1 : 0;
 }
