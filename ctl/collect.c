@@ -403,4 +403,8 @@ CTL_COMMAND(collect, false,
 		   "statistics) as lines starting with #.",
 	    .notes = "Records go to stdout; \"listening on ADDR:PORT\", "
 		     "warnings (malformed messages, unknown templates, "
-		     "sequence gaps) and a summary to stderr.");
+		     "sequence gaps) and a summary to stderr. SIGINT or "
+		     "SIGTERM ends it (exit 0) after it has read the "
+		     "messages already queued on its socket (at most 65536), "
+		     "so an exporter's last messages before the stop are "
+		     "printed too.");
