@@ -153,7 +153,11 @@ int fcn_rebuild(struct fcn_index *x, struct fc_store *s)
 	for (uint32_t i = 0; i < s->r->nconv; i++) {
 		struct fc_conv *c = fcs_conv(s, i);
 
-		x->count += (c->flags & FC_LIVE) && c->nat;
+		if (!(c->flags & FC_LIVE) || !c->nat)
+			continue;
+		/* an adopted region: this process hashes with its own key */
+		fcs_nat(s, c)->hash = fcs_hash(s, &fcs_nat(s, c)->akey);
+		x->count++;
 	}
 	while (nb < x->count)
 		nb *= 2;

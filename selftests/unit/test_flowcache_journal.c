@@ -10,7 +10,8 @@
  *   oldest (counted);
  * - a full fixed region exports the least recently active conversation
  *   (reason 5) instead of losing an observation;
- * - a region of another layout is refused.
+ * - a region of another layout is refused;
+ * - a NAT alias still joins after an adoption.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -480,11 +481,49 @@ static void test_refused(void **state)
 	region_close(&m);
 }
 
+/* A translation outlives the process: after an adoption (a new process
+ * hashes with a new key) a reply metered with the translated tuple still
+ * joins the original conversation.
+ */
+static void test_nat_adopted(void **state)
+{
+	struct fe_obs fwd = flow_obs(4, false, 2, 3, 1700000000000ULL);
+	struct fe_obs rep = flow_obs(4, true, 1, 2, 1700000000001ULL);
+	struct flowcache_stats st;
+	struct flowcache_mem fm;
+	struct flowcache *fc;
+	uint64_t live = 0;
+	struct shm m;
+
+	memset(rep.key.dst, 0, 16);
+	rep.key.dst[0] = 203;
+	rep.key.dst[2] = 113;
+	rep.key.dst[3] = 1;
+	rep.key.dport = 20004;
+	region_open(&m, 1u << 20);
+	fm = shm_mem(&m, flowcache__log_min_size());
+	fc = flowcache__new_in(&CFG, &fm);
+	assert_non_null(fc);
+	assert_int_equal(flowcache__add(fc, &fwd, 1000, NULL, NULL), 0);
+	q_nat(fc, 4, 1000);
+	flowcache__free(fc);
+	fc = flowcache__adopt(&CFG, &fm, m.p, m.size);
+	assert_non_null(fc);
+	assert_int_equal(flowcache__add(fc, &rep, 1001, NULL, NULL), 0);
+	flowcache__stats(fc, &st);
+	assert_int_equal(st.flows, 1);
+	flowcache__foreach(fc, on_live, &live);
+	assert_int_equal(live, 5);
+	flowcache__free(fc);
+	region_close(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_sigkill_anywhere),
 		cmocka_unit_test(test_sigkill_nat),
+		cmocka_unit_test(test_nat_adopted),
 		cmocka_unit_test(test_log_readers),
 		cmocka_unit_test(test_full_region),
 		cmocka_unit_test(test_refused),
