@@ -363,6 +363,46 @@ fe_collector_conf() {
 	done
 }
 
+# fe_agent_kill_safe: SIGKILL of the agent once it stops at a point where
+# a death cannot cut a send (x86-64 syscall numbers: 7 poll, 321 bpf, 230
+# clock_nanosleep, 35 nanosleep); a death right after a send the agent did
+# not record yet may send that message again (flowagent(8),
+# restart_uncertain_sends), which exact totals cannot allow.
+fe_agent_kill_safe() {
+	local pid=$FE_AGENT_PID try nr
+	for try in $(seq 200); do
+		kill -STOP "$pid"
+		nr=$(cut -d' ' -f1 "/proc/$pid/syscall" 2>/dev/null)
+		case $nr in
+		7 | 321 | 230 | 35)
+			kill -KILL "$pid"
+			wait "$pid" 2>/dev/null
+			unset "FE_PIDS[agent]"
+			FE_AGENT_PID=
+			fe_log "flowagent killed (SIGKILL) in syscall $nr, try $try"
+			return 0
+			;;
+		esac
+		kill -CONT "$pid"
+		sleep "0.0$((RANDOM % 9 + 1))"
+	done
+	fe_fail "flowagent never stopped at a safe point to kill"
+}
+
+# fe_masquerade: the router masquerades what leaves by fe-s1..3 (nft; TCP
+# and UDP ports moved to 20000-29999).
+fe_masquerade() {
+	fe_nsexec rtr nft -f - <<'NFT' || fe_fail "nft: cannot load the masquerade rules"
+table inet fe_nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname { "fe-s1", "fe-s2", "fe-s3" } meta l4proto { tcp, udp } masquerade to :20000-29999
+		oifname { "fe-s1", "fe-s2", "fe-s3" } masquerade
+	}
+}
+NFT
+}
+
 # fe_nat_template: a [template nat] section (id 2000) with the postNAT and
 # dropped elements, for the collectors of the NAT and shaping tests.
 fe_nat_template() {

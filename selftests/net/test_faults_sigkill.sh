@@ -9,9 +9,7 @@
 # up to the ground truth exactly: nothing lost, nothing counted twice.
 #
 # A kill lands only where the agent is in poll(), in a bpf() call (a drain
-# under way, or just returned) or asleep: a death right after a send whose
-# completion the agent did not record yet may send that one message again
-# (flowagent(8), restart_uncertain_sends), which exact totals cannot allow.
+# under way, or just returned) or asleep (fe_agent_kill_safe).
 . "$(dirname "$0")/lib.sh"
 fe_init sigkill
 
@@ -23,29 +21,6 @@ fe_collect_start c1 "$port"
 		active_timeout=600
 	fe_collector_conf c1 "$port" yes no
 } >"$FE_TMP/agent.ini"
-
-# kill_somewhere: SIGKILL once the agent stops at a safe point (x86-64
-# syscall numbers: 7 poll, 321 bpf, 230 clock_nanosleep, 35 nanosleep).
-kill_somewhere() {
-	local pid=$FE_AGENT_PID try nr
-	for try in $(seq 200); do
-		kill -STOP "$pid"
-		nr=$(cut -d' ' -f1 "/proc/$pid/syscall" 2>/dev/null)
-		case $nr in
-		7 | 321 | 230 | 35)
-			kill -KILL "$pid"
-			wait "$pid" 2>/dev/null
-			unset "FE_PIDS[agent]"
-			FE_AGENT_PID=
-			fe_log "flowagent killed (SIGKILL) in syscall $nr, try $try"
-			return 0
-			;;
-		esac
-		kill -CONT "$pid"
-		sleep "0.0$((RANDOM % 9 + 1))"
-	done
-	fe_fail "flowagent never stopped at a safe point to kill"
-}
 
 fe_agent_start "$FE_TMP/agent.ini"
 # finished before the first kill, waiting in the cache
@@ -63,7 +38,7 @@ fe_gen_bg tcp tcp --flows 2 --bytes 2000000 --write 6000 --interval 0.008 \
 	--echo --port 5006
 for round in 1 2 3; do
 	sleep "0.$((RANDOM % 6 + 3))"
-	kill_somewhere
+	fe_agent_kill_safe
 	sleep 0.4 # traffic goes on with no agent: the meters keep counting
 	fe_agent_start "$FE_TMP/agent.ini"
 	fe_ctl stats >"$FE_TMP/stats.$round" ||

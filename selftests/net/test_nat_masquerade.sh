@@ -11,22 +11,10 @@
 fe_init masq
 fe_require_cmd nft
 
-masquerade() {
-	fe_nsexec rtr nft -f - <<'NFT' || fe_fail "nft: cannot load the masquerade rules"
-table inet fe_nat {
-	chain post {
-		type nat hook postrouting priority srcnat; policy accept;
-		oifname { "fe-s1", "fe-s2", "fe-s3" } meta l4proto { tcp, udp } masquerade to :20000-29999
-		oifname { "fe-s1", "fe-s2", "fe-s3" } masquerade
-	}
-}
-NFT
-}
-
 for ingress in tc xdp off; do
 	fe_log "--- ingress = $ingress"
 	fe_topo_up sym
-	masquerade
+	fe_masquerade
 	fe_pair_start "$ingress" "$ingress" template=nat
 	fe_gen "udp_$ingress" udp --nat --flows 6 --count 30 --size 500 \
 		--echo --sport 43000 --interval 0.0005
