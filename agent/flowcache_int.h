@@ -132,6 +132,11 @@ struct fc_conv {
 };
 _Static_assert(sizeof(struct fc_conv) == 168, "fc_conv is 168 octets");
 
+/* The records a journaled operation saves: a conversation's extra paths
+ * and the record of its translation.
+ */
+#define FCJ_MAX_IMG (2 * FE_CONV_MAX_PATHS + 1)
+
 /* The journal of a region that outlives its process (flowcache_journal.c):
  * the one operation under way on a conversation, with the before-image of
  * its record and paths. An operation changes nothing before its image is
@@ -156,10 +161,10 @@ struct fc_journal {
 	uint64_t now;	    /* FCJ_ACTIVE: last_export; FCJ_RENORM: the clock */
 	uint64_t old_clock; /* FCJ_RENORM: the clock before */
 	uint32_t epoch;	    /* FCJ_RENORM: the epoch it renormalises to */
-	uint32_t npaths;    /* extra paths saved */
-	uint32_t path_idx[2 * FE_CONV_MAX_PATHS];
+	uint32_t npaths;    /* extra paths saved, then its struct fc_nat */
+	uint32_t path_idx[FCJ_MAX_IMG];
 	struct fc_conv conv_img;
-	struct fc_path path_img[2 * FE_CONV_MAX_PATHS];
+	struct fc_path path_img[FCJ_MAX_IMG];
 };
 
 /* The export log's header (flowcache_log.c). The log is a ring of nslots

@@ -38,6 +38,11 @@ void fcj_begin(struct fc_store *s, uint32_t op, uint32_t i, uint64_t tag,
 			j->path_img[n] = *fcs_path(s, k);
 			k = j->path_img[n].next;
 		}
+		/* its translation too: a new one may reuse the record */
+		if (c->nat) {
+			j->path_idx[n] = c->nat - 1;
+			j->path_img[n++] = *fcs_path(s, c->nat - 1);
+		}
 	}
 	j->npaths = n;
 	OP_SET(j, op);
